@@ -1,0 +1,29 @@
+import { resolve } from 'node:path'
+import { defineConfig } from 'electron-vite'
+import vue from '@vitejs/plugin-vue'
+
+// Native and WASM-carrying packages stay outside the bundle: they are loaded from node_modules at run time.
+const external = ['better-sqlite3', '@devicefarmer/adbkit', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-tflite', 'ws', 'tsx']
+
+export default defineConfig({
+  main: {
+    build: {
+      rollupOptions: {
+        external,
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          'job-worker': resolve(__dirname, 'src/main/jobs/worker-entry.ts')
+        }
+      }
+    }
+  },
+  preload: {
+    build: { rollupOptions: { input: { index: resolve(__dirname, 'src/preload/index.ts') } } }
+  },
+  renderer: {
+    root: resolve(__dirname, 'src/renderer'),
+    build: { rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } } },
+    resolve: { alias: { '@shared': resolve(__dirname, 'src/shared') } },
+    plugins: [vue()]
+  }
+})
