@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { LabError } from '../../../src/shared/errors'
+import { readTflite, tfliteBufferData } from '../../../src/main/model/tflite/reader'
+
+const mediapipe = join(__dirname, '../../../node_modules/@mediapipe')
+const faceBytes = new Uint8Array(readFileSync(join(mediapipe, 'face_detection/face_detection_short_range.tflite')))
+const selfieBytes = new Uint8Array(readFileSync(join(mediapipe, 'selfie_segmentation/selfie_segmentation.tflite')))
+const sparseBytes = new Uint8Array(readFileSync(join(mediapipe, 'face_detection/face_detection_full_range_sparse.tflite')))
+
+function opList(bytes: Uint8Array): string[] {
+  return readTflite(bytes).ops.map((o) => `${o.name}:v${o.version}x${o.count}`)
+}
+
+function expectInvalid(fn: () => unknown, pattern?: RegExp): void {
+  try {
+    fn()
+  } catch (e) {
+    expect(e).toBeInstanceOf(LabError)
+    expect((e as LabError).code).toBe('invalid_file')
+    expect((e as LabError).message).toMatch(/^This file is not a valid TFLite model: /)
+    if (pattern) expect((e as LabError).message).toMatch(pattern)
+    return
+  }
+  throw new Error('expected an invalid_file error')
+}
+
+describe('readTflite on real files', () => {
+  it('reads face_detection_short_range: ops, I/O, fp16 weights', () => {
+    const m = readTflite(faceBytes)
+    expect(m.version).toBe(3)
+    expect(m.buffers[0].sizeBytes).toBe(0)
+    expect(opList(faceBytes)).toEqual([
+      'ADD:v1x16', 'CONCATENATION:v1x2', 'CONV_2D:v1x21', 'DEPTHWISE_CONV_2D:v1x16', 'DEQUANTIZE:v2x74',
+      'MAX_POOL_2D:v1x3', 'PAD:v1x11', 'RELU:v1x17', 'RESHAPE:v1x4'
+    ])
+    const g = m.subgraphs[0]
+    expect(g.inputs.map((i) => `${g.tensors[i].name}:${g.tensors[i].type}:${g.tensors[i].shape}`)).toEqual(['input:float32:1,128,128,3'])
+    expect(g.outputs.map((i) => `${g.tensors[i].name}:${g.tensors[i].shape}`)).toEqual(['regressors:1,896,16', 'classificators:1,896,1'])
+    expect(Object.keys(m.constantBytesByType).sort()).toEqual(['float16', 'int32'])
+    expect(m.constantBytesByType.float16).toBeGreaterThan(200_000)
+    const conv = g.operators.find((o) => o.opName === 'CONV_2D')!
+    expect(conv.options).toMatchObject({ padding: expect.stringMatching(/SAME|VALID/), strideW: expect.any(Number) })
+    // a fp16 weight buffer holds 2 bytes per element of its tensor
+    const w = g.tensors.find((t) => t.type === 'float16')!
+    expect(tfliteBufferData(faceBytes, m, w.buffer).length).toBe(2 * w.shape.reduce((a, b) => a * b, 1))
+  })
+
+  it('reads selfie_segmentation and names its custom op', () => {
+    const m = readTflite(selfieBytes)
+    expect(opList(selfieBytes)).toContain('Convolution2DTransposeBias:v1x1')
+    expect(opList(selfieBytes)).toContain('HARD_SWISH:v1x11')
+    const custom = m.operatorCodes.find((c) => c.customCode !== null)!
+    expect(custom).toMatchObject({ builtinCode: 32, name: 'CUSTOM', customCode: 'Convolution2DTransposeBias' })
+  })
+
+  it('reads metadata names and ops of the converter-made sparse file', () => {
+    const m = readTflite(sparseBytes)
+    expect(m.metadata.map((x) => x.name)).toEqual(['min_runtime_version'])
+    expect(opList(sparseBytes)).toContain('DENSIFY:v1x46')
+    expect(opList(sparseBytes)).toContain('DEQUANTIZE:v3x182')
+  })
+})
+
+describe('readTflite on broken files', () => {
+  it('rejects empty, short and wrongly identified files', () => {
+    expectInvalid(() => readTflite(new Uint8Array(0)), /too short/)
+    expectInvalid(() => readTflite(new Uint8Array(7)), /too short/)
+    const wrongId = faceBytes.slice()
+    wrongId[7] = 0x34 // "TFL4"
+    expectInvalid(() => readTflite(wrongId), /identifier/)
+  })
+
+  it('rejects a truncated file and a root offset past the end', () => {
+    expectInvalid(() => readTflite(faceBytes.subarray(0, 1000)))
+    const badRoot = faceBytes.slice()
+    new DataView(badRoot.buffer).setUint32(0, 0xfffffff0, true)
+    expectInvalid(() => readTflite(badRoot), /outside the file/)
+  })
+})
+
+/** Mulberry32: a tiny seeded RNG so failures reproduce. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function mutate(src: Uint8Array, rand: () => number): Uint8Array {
+  const pick = (n: number): number => Math.floor(rand() * n)
+  const kind = pick(5)
+  // most structure (root, vtables, tables, vectors' offsets) sits in the first and last parts of these files
+  const pos = (): number => (rand() < 0.5 ? pick(Math.min(4096, src.length)) : src.length - 1 - pick(Math.min(65536, src.length)))
+  if (kind === 0) {
+    const out = src.slice()
+    for (let k = 1 + pick(8); k > 0; k--) out[pos()] ^= 1 << pick(8)
+    return out
+  }
+  if (kind === 1) return src.slice(0, pick(src.length))
+  if (kind === 2) {
+    const at = pos()
+    const garbage = new Uint8Array(1 + pick(64)).map(() => pick(256))
+    const out = new Uint8Array(src.length + garbage.length)
+    out.set(src.subarray(0, at))
+    out.set(garbage, at)
+    out.set(src.subarray(at), at + garbage.length)
+    return out
+  }
+  const out = src.slice()
+  const at = pos() & ~3
+  const huge = [0x7fffffff, 0xffffffff, 0x80000000, 0x0fffffff, src.length, src.length - 4][pick(6)]
+  if (kind === 3) new DataView(out.buffer).setUint32(Math.min(at, out.length - 4), huge, true)
+  else {
+    // 16-bit vtable entries (field offsets and sizes) set huge
+    new DataView(out.buffer).setUint16(Math.min(at + 2 * pick(2), out.length - 2), 0xffff - pick(8), true)
+  }
+  return out
+}
+
+describe('readTflite fuzz', () => {
+  it('parses or throws invalid_file for 10,000 mutations of real files', () => {
+    const rand = rng(20240601)
+    const sources = [faceBytes, selfieBytes]
+    let parsed = 0
+    let rejected = 0
+    for (let i = 0; i < 10_000; i++) {
+      const bytes = mutate(sources[i % 2], rand)
+      try {
+        readTflite(bytes)
+        parsed++
+      } catch (e) {
+        if (!(e instanceof LabError) || e.code !== 'invalid_file') throw new Error(`mutation ${i} gave ${String(e)}`)
+        rejected++
+      }
+    }
+    expect(parsed + rejected).toBe(10_000)
+    expect(rejected).toBeGreaterThan(1000) // the mutations really do break files
+    expect(parsed).toBeGreaterThan(100)
+  })
+})
