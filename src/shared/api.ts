@@ -49,5 +49,5 @@ export type WireResponse = { id: number; ok: true; result: unknown } | { id: num
 export interface WireEvent {
   event: LabEvent
 }
-export const IPC_CALL_CHANNEL = 'lab:call'
-export const IPC_EVENT_CHANNEL = 'lab:event'
+
+
