@@ -1,0 +1,23 @@
+// The registry of job kinds: kind -> the module implementing it (each exports `runner: JobRunner`).
+// Modules are loaded lazily, in the worker only, so the main thread can ask what exists without loading engines.
+import type { JobKind } from '../../shared/contract/core'
+import type { JobRunner } from './runner'
+
+export interface JobKindModule {
+  runner: JobRunner
+}
+
+export interface JobKindEntry {
+  /** The module's path next to this file (without extension), for runs from the TS sources. */
+  file: string
+  /** The same module as a dynamic import, which the bundler turns into a chunk. */
+  load: () => Promise<JobKindModule>
+}
+
+export const jobKinds: Partial<Record<JobKind, JobKindEntry>> = {
+  demo: { file: './demo', load: () => import('./demo') }
+}
+
+export function hasJobKind(kind: string): kind is JobKind {
+  return Object.prototype.hasOwnProperty.call(jobKinds, kind)
+}
