@@ -10,6 +10,7 @@ import { LabEvents } from './events'
 import { JobManager } from './jobs/manager'
 import { resolveDataDir } from './paths'
 import { openStore, type Store } from './store'
+import { acquireDataDirLock } from './store/lock'
 import { version as labVersion } from '../../package.json'
 
 export interface LabOptions {
@@ -36,6 +37,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   const dataDir = resolveDataDir(options.dataDir)
   fs.mkdirSync(dataDir, { recursive: true })
   const events = new LabEvents()
+  const lock = acquireDataDirLock(dataDir, options.mode)
   const store = openStore(dataDir)
   const devices = new DeviceRegistry(events)
   const jobs = new JobManager({ store, events, cpuConcurrency: options.cpuConcurrency ?? 1 })
@@ -62,10 +64,12 @@ export async function createLab(options: LabOptions): Promise<Lab> {
       closed = true
       await jobs.close()
       store.close()
+      lock.release()
     }
   }
   ;(lab as { handlers: Handlers }).handlers = createHandlers(lab)
-  // Jobs that were running when the lab last stopped are marked interrupted and can be resumed.
-  await jobs.recover()
+  // Jobs that were running when the lab last stopped are marked interrupted and can be resumed; only the process
+  // that owns the data folder does this, so a CLI beside an open window leaves the window's jobs alone.
+  if (lock.owner) await jobs.recover()
   return lab
 }
