@@ -1,5 +1,5 @@
 // Words and numbers as a person reads them. Pure functions, no DOM.
-import type { CpuCluster, DeviceState, JobState } from '../../../shared/api'
+import type { CpuCluster, DeviceInfo, DeviceState, JobState } from '../../../shared/api'
 
 /** 130_000 → "2 min 10 s left"; null → a sentence saying it is still being estimated. */
 export function formatTimeLeft(timeLeftMs: number | null | undefined): string {
@@ -90,4 +90,12 @@ const DEVICE_STATE_WORDS: Record<DeviceState, string> = {
 
 export function describeDeviceState(state: DeviceState): string {
   return DEVICE_STATE_WORDS[state] ?? state
+}
+
+/** One line under a device's name: what it is, in a few words. */
+export function describeDeviceBriefly(device: DeviceInfo): string {
+  if (device.kind === 'host') return device.model ? `${device.model}, TFLite in WebAssembly` : 'TFLite in WebAssembly on this computer'
+  const parts = [device.soc, device.androidVersion ? `Android ${device.androidVersion}` : null, device.kind === 'virtual' ? 'virtual' : null]
+  const words = parts.filter((p): p is string => !!p).join(' · ')
+  return words || device.serial
 }
