@@ -271,6 +271,7 @@ class Parser {
       const kw = this.peekKeyword()
       if (kw !== null && stops.has(kw)) break
       list.push({ op, pipeline: this.parsePipeline(stops) })
+      op = ';'
       const t = this.tokens[this.pos]
       if (!t) break
       if (t.type === 'op' && (t.op === '&&' || t.op === '||')) {
