@@ -57,10 +57,13 @@ const INT8_VERSIONS: Record<number, number> = {
 
 const FUSED: Record<Activation, number> = { none: FusedAct.NONE, relu: FusedAct.RELU, relu6: FusedAct.RELU6, hard_swish: FusedAct.NONE }
 
+const f32Scratch = new Float32Array(1)
+const u32Scratch = new Uint32Array(f32Scratch.buffer)
+
 /** IEEE 754 half-precision bits of a number, rounding to nearest even. */
 export function float16Bits(value: number): number {
-  const f32 = new Float32Array([value])
-  const x = new Uint32Array(f32.buffer)[0]
+  f32Scratch[0] = value
+  const x = u32Scratch[0]
   const sign = (x >>> 16) & 0x8000
   const exp = (x >>> 23) & 0xff
   let mant = x & 0x7fffff
@@ -347,7 +350,9 @@ function weightTensors(g: GraphBuilder, layer: Layer, inShape: Shape, weights: W
   const biasData = weights.get(bName) ?? new Float32Array(outChannels)
   if (precision === 'fp16') {
     const half = (name: string, shape: number[], data: Float32Array): number => {
-      const h = g.constant(`${name}/fp16`, shape, TensorType.FLOAT16, bytesOf(Uint16Array.from(data, float16Bits)))
+      const bits = new Uint16Array(data.length)
+      for (let i = 0; i < data.length; i++) bits[i] = float16Bits(data[i])
+      const h = g.constant(`${name}/fp16`, shape, TensorType.FLOAT16, bytesOf(bits))
       const t = g.tensor(name, shape, TensorType.FLOAT32)
       g.op(BuiltinOp.DEQUANTIZE, 3, [h], [t], 0, null, true)
       return t
