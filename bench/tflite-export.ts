@@ -26,7 +26,7 @@ console.log(`int8 calibration (float reference in TS, ${CALIBRATION_SAMPLES} sam
 console.log('precision | write ms (median of 3) | file MB | file / fp32 params | file / params at that precision | read-back ms')
 for (const precision of ['fp32', 'fp16', 'int8'] as const) {
   const times: number[] = []
-  let bytes = new Uint8Array(0)
+  let bytes: Uint8Array = new Uint8Array(0)
   for (let i = 0; i < REPEATS; i++) {
     t0 = performance.now()
     bytes = writeTflite(net, weights, { precision, int8Params: qp })
