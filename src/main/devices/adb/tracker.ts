@@ -126,12 +126,20 @@ class ServerTracker {
           this.devices.delete(d.id)
           this.onChange(this, d.id, null)
         }
-        this.firstConnect?.resolve()
-        this.firstConnect = null
       })
       tracker.on('error', () => undefined) // 'end' follows; reconnect there
       tracker.on('end', () => this.lost())
+      // adbkit's tracker may emit its first list before these listeners exist, so take the current list explicitly.
+      for (const d of await this.server.client.listDevices()) {
+        if (this.devices.get(d.id) === d.type) continue
+        this.devices.set(d.id, d.type)
+        this.onChange(this, d.id, d.type)
+      }
+      this.firstConnect?.resolve()
+      this.firstConnect = null
     } catch (e) {
+      this.tracker?.end()
+      this.tracker = null
       this.lastError = this.server.explain(e)
       if (this.firstConnect) {
         this.firstConnect.reject(this.lastError)
