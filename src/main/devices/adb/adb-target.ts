@@ -25,6 +25,8 @@ export interface AdbTargetOptions {
   idleBaselineMs?: number
   /** A benchmark that runs longer than this is treated as hung. */
   benchmarkTimeoutMs?: number
+  /** Called when the phone stopped answering, so the tracker can re-check its state. */
+  onUnavailable?: () => void
 }
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -60,7 +62,12 @@ export class AdbTarget implements Target {
   }
 
   measure(modelBytes: Uint8Array, settings: BenchmarkSettings, opts: MeasureOptions = {}): Promise<Measurement> {
-    const run = this.queue.then(() => this.measureNow(modelBytes, settings, opts))
+    const run = this.queue.then(() =>
+      this.measureNow(modelBytes, settings, opts).catch((e: unknown) => {
+        if (e instanceof LabError && e.code === 'device_unavailable') this.opts.onUnavailable?.()
+        throw e
+      })
+    )
     this.queue = run.catch(() => undefined)
     return run
   }

@@ -51,7 +51,7 @@ async function onPath(device: DeviceClient): Promise<string | null> {
 }
 
 export async function pushExecutable(device: DeviceClient, localFile: string, devicePath: string): Promise<void> {
-  const transfer = await device.push(fs.createReadStream(localFile), devicePath, 0o755)
+  const transfer = await device.push(fs.createReadStream(localFile, { highWaterMark: 64 * 1024 }), devicePath, 0o755)
   await new Promise<void>((resolve, reject) => {
     transfer.on('end', () => resolve())
     transfer.on('error', reject)

@@ -18,13 +18,20 @@ export function modelDevicePath(sha256: string): string {
   return `${DEVICE_WORK_DIR}/${sha256}.tflite`
 }
 
+/** adbd refuses sync DATA chunks over 64 KiB, and adbkit sends each stream chunk as one DATA packet. */
+export const SYNC_DATA_MAX = 64 * 1024
+
+export function* syncChunks(bytes: Uint8Array): Generator<Buffer> {
+  for (let i = 0; i < bytes.byteLength; i += SYNC_DATA_MAX) yield Buffer.from(bytes.buffer, bytes.byteOffset + i, Math.min(SYNC_DATA_MAX, bytes.byteLength - i))
+}
+
 /** Push the model unless a file of the same content-hash name and size is already there. Returns its path. */
 export async function pushModel(device: DeviceClient, modelBytes: Uint8Array, sha256 = sha256Hex(modelBytes)): Promise<{ path: string; pushed: boolean }> {
   const devicePath = modelDevicePath(sha256)
   try {
     const stat = await device.stat(devicePath).catch(() => null)
     if (stat && stat.size === modelBytes.byteLength && stat.isFile()) return { path: devicePath, pushed: false }
-    const transfer = await device.push(Readable.from([Buffer.from(modelBytes)]), devicePath, 0o644)
+    const transfer = await device.push(Readable.from(syncChunks(modelBytes)), devicePath, 0o644)
     await new Promise<void>((resolve, reject) => {
       transfer.on('end', () => resolve())
       transfer.on('error', reject)

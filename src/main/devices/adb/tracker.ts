@@ -82,11 +82,15 @@ export function emptyDeviceInfo(labSerial: string, adbSerial: string, server: st
   }
 }
 
+/** How often each server's list is compared with what the tracker said. */
+const POLL_MS = 5_000
+
 /** One server's trackDevices stream, reconnected with back-off if the server goes away or restarts. */
 class ServerTracker {
   private tracker: Tracker | null = null
   private stopped = false
   private retryTimer: NodeJS.Timeout | null = null
+  private pollTimer: NodeJS.Timeout | null = null
   private backoffMs = 250
   readonly devices = new Map<string, string>() // adb serial → adb state
   lastError: LabError | null = null
@@ -130,11 +134,8 @@ class ServerTracker {
       tracker.on('error', () => undefined) // 'end' follows; reconnect there
       tracker.on('end', () => this.lost())
       // adbkit's tracker may emit its first list before these listeners exist, so take the current list explicitly.
-      for (const d of await this.server.client.listDevices()) {
-        if (this.devices.get(d.id) === d.type) continue
-        this.devices.set(d.id, d.type)
-        this.onChange(this, d.id, d.type)
-      }
+      await this.reconcile(false)
+      this.startPolling()
       this.firstConnect?.resolve()
       this.firstConnect = null
     } catch (e) {
@@ -147,6 +148,35 @@ class ServerTracker {
       }
       this.scheduleRetry()
     }
+  }
+
+  /**
+   * Compare with `adb devices` and apply the differences. adb 29 does not push every transition on track-devices
+   * (a TCP phone that dies turns 'offline' silently), so this also runs on a slow poll and after a failed run.
+   */
+  async reconcile(removeMissing = true): Promise<void> {
+    const list = await this.server.client.listDevices()
+    const seen = new Set<string>()
+    for (const d of list) {
+      seen.add(d.id)
+      if (this.devices.get(d.id) === d.type) continue
+      this.devices.set(d.id, d.type)
+      this.onChange(this, d.id, d.type)
+    }
+    if (!removeMissing) return
+    for (const id of [...this.devices.keys()]) {
+      if (seen.has(id)) continue
+      this.devices.delete(id)
+      this.onChange(this, id, null)
+    }
+  }
+
+  private startPolling(): void {
+    if (this.pollTimer) return
+    this.pollTimer = setInterval(() => {
+      if (this.tracker) this.reconcile().catch(() => undefined)
+    }, POLL_MS)
+    this.pollTimer.unref()
   }
 
   /** The server connection ended: its phones are gone until it answers again. */
@@ -172,6 +202,8 @@ class ServerTracker {
     this.stopped = true
     if (this.retryTimer) clearTimeout(this.retryTimer)
     this.retryTimer = null
+    if (this.pollTimer) clearInterval(this.pollTimer)
+    this.pollTimer = null
     this.tracker?.end()
     this.tracker = null
     for (const serial of [...this.devices.keys()]) {
@@ -262,7 +294,8 @@ export class AdbDevices {
         toolSource: () => ({ cacheDir: this.opts.cacheDir ?? null, ...(this.opts.toolSource?.() ?? {}) }),
         thermal: this.opts.thermal,
         calibrations: this.calibrations,
-        idleBaselineMs: this.opts.idleBaselineMs
+        idleBaselineMs: this.opts.idleBaselineMs,
+        onUnavailable: () => void entry.server.reconcile().catch(() => undefined)
       })
       this.targets.set(serial, target)
     }
