@@ -232,11 +232,17 @@ async function receiveFile(stream: DeviceStream, reader: StreamReader, fs: Devic
 
 async function sendFile(stream: DeviceStream, fs: DeviceFs, devicePath: string): Promise<void> {
   try {
-    for await (const chunk of fs.readChunks(devicePath, SYNC_DATA_MAX)) {
+    // Read 1 MiB at a time from disk and send it as 64 KiB DATA records (the sync limit), one WRTE-sized write.
+    for await (const block of fs.readChunks(devicePath, 16 * SYNC_DATA_MAX)) {
       if (stream.isClosed) return
-      const sent = stream.write(syncPacket('DATA', chunk.length, chunk))
-      // Keep about one max payload queued so WRTEs can be coalesced, but no more (memory stays bounded).
-      if (stream.pendingBytes >= 1024 * 1024) await sent
+      const records: Buffer[] = []
+      for (let i = 0; i < block.length; i += SYNC_DATA_MAX) {
+        const chunk = block.subarray(i, i + SYNC_DATA_MAX)
+        records.push(syncPacket('DATA', chunk.length), chunk)
+      }
+      const sent = stream.write(Buffer.concat(records))
+      // Keep about one max payload queued so WRTEs stay full, but no more (memory stays bounded).
+      if (stream.pendingBytes >= 2 * 1024 * 1024) await sent
     }
   } catch (e) {
     await stream.write(failPacket(e instanceof Error ? e.message : String(e)))
