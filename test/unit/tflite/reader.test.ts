@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Builder } from 'flatbuffers'
 import { describe, expect, it } from 'vitest'
 import { LabError } from '../../../src/shared/errors'
 import { readTflite, tfliteBufferData } from '../../../src/main/model/tflite/reader'
@@ -142,5 +143,66 @@ describe('readTflite fuzz', () => {
     expect(parsed + rejected).toBe(10_000)
     expect(rejected).toBeGreaterThan(1000) // the mutations really do break files
     expect(parsed).toBeGreaterThan(100)
+  })
+})
+
+describe('readTflite on hand-built files', () => {
+  /** A minimal model: one float tensor, buffers given as [data?, offset?, size?] tables, optional shared-vector abuse. */
+  function build(opts: { external?: { offset: bigint; size: bigint }; sharedTensors?: number; rank?: number }): Uint8Array {
+    const b = new Builder(1024)
+    const emptyBuf = (() => { b.startObject(3); return b.endObject() })()
+    const buffers = [emptyBuf]
+    if (opts.external) {
+      b.startObject(3)
+      b.addFieldInt64(1, opts.external.offset, 0n)
+      b.addFieldInt64(2, opts.external.size, 0n)
+      buffers.push(b.endObject())
+    }
+    const dims = opts.rank ? new Array<number>(opts.rank).fill(1) : [5, 2, 2, 1]
+    b.startVector(4, dims.length, 4)
+    for (const d of dims) b.addInt32(d)
+    const shape = b.endVector()
+    const name = b.createString('w')
+    b.startObject(10)
+    b.addFieldOffset(0, shape, 0)
+    b.addFieldInt32(2, opts.external ? 1 : 0, 0)
+    b.addFieldOffset(3, name, 0)
+    const tensor = b.endObject()
+    const n = opts.sharedTensors ?? 1
+    b.startVector(4, n, 4)
+    for (let i = 0; i < n; i++) b.addOffset(tensor) // every entry points at the same table
+    const tensors = b.endVector()
+    b.startObject(5)
+    b.addFieldOffset(0, tensors, 0)
+    const sg = b.endObject()
+    b.startVector(4, 1, 4); b.addOffset(sg); const sgs = b.endVector()
+    b.startVector(4, buffers.length, 4); for (let i = buffers.length - 1; i >= 0; i--) b.addOffset(buffers[i]); const bufs = b.endVector()
+    b.startObject(8)
+    b.addFieldInt32(0, 3, 0)
+    b.addFieldOffset(2, sgs, 0)
+    b.addFieldOffset(4, bufs, 0)
+    b.finish(b.endObject(), 'TFL3')
+    return b.asUint8Array().slice()
+  }
+
+  it('reads a buffer stored after the flatbuffer (the >2 GB offset/size form)', () => {
+    const head = build({ external: { offset: 2n, size: 80n } })
+    const offset = BigInt(head.length + 16)
+    const file = new Uint8Array(Number(offset) + 80)
+    file.set(build({ external: { offset, size: 80n } }))
+    expect(build({ external: { offset, size: 80n } }).length).toBe(head.length) // same layout, only the values differ
+    const m = readTflite(file)
+    expect(m.buffers[1]).toEqual({ index: 1, sizeBytes: 80, dataOffset: Number(offset), external: true })
+    expect(m.constantBytesByType).toEqual({ float32: 80 })
+    expectInvalid(() => readTflite(file.subarray(0, file.length - 1)), /buffer 1 lies outside the file/)
+  })
+
+  it('stops on files whose tables are shared so often that reading them would take forever', () => {
+    // 20,000 references to one tensor with a 2,000-long shape: 80 KB to store, 40 M numbers to read
+    const ok = readTflite(build({ sharedTensors: 50 }))
+    expect(ok.subgraphs[0].tensors).toHaveLength(50)
+    const t0 = Date.now()
+    expectInvalid(() => readTflite(build({ sharedTensors: 20_000, rank: 2000 })), /work limit/)
+    expect(Date.now() - t0).toBeLessThan(20_000) // a sanity bound against a hang, not a timing figure
   })
 })
