@@ -103,7 +103,8 @@ export async function startVirtualPhoneDaemon(opts: VirtualPhoneDaemonOptions = 
     detached: true,
     stdio: ['ignore', log, log],
     cwd: path.resolve(__dirname, '..', '..', '..', '..'),
-    env: process.env
+    // Inside Electron, process.execPath is the app: make it behave as plain Node for the daemon.
+    env: process.versions.electron ? { ...process.env, ELECTRON_RUN_AS_NODE: '1' } : process.env
   })
   fs.closeSync(log)
   let exitCode: number | null = null
