@@ -48,7 +48,7 @@ describe('dataset registry', () => {
     const dir = path.join(root, 'half')
     await writeIdxSet(dir, STANDARD_GZ, 10, 10, true)
     await rm(path.join(dir, 't10k-labels-idx1-ubyte.gz'))
-    const e = await loadDataset('fashion-mnist', { path: dir }).catch((err: unknown) => err as LabError)
+    const e = (await loadDataset('fashion-mnist', { path: dir }).catch((err: unknown) => err)) as LabError
     expect(e).toBeInstanceOf(LabError)
     expect(e.code).toBe('not_found')
     expect(e.message).toBe(`${dir} does not hold Fashion-MNIST: missing t10k-labels-idx1-ubyte.gz (gzipped or not). Pick the folder that holds the four files.`)
