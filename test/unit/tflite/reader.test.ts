@@ -3,7 +3,9 @@ import { join } from 'node:path'
 import { Builder } from 'flatbuffers'
 import { describe, expect, it } from 'vitest'
 import { LabError } from '../../../src/shared/errors'
+import { initWeights, type Network } from '../../../src/main/model/ir'
 import { readTflite, tfliteBufferData } from '../../../src/main/model/tflite/reader'
+import { writeTflite } from '../../../src/main/model/tflite/writer'
 
 const mediapipe = join(__dirname, '../../../node_modules/@mediapipe')
 const faceBytes = new Uint8Array(readFileSync(join(mediapipe, 'face_detection/face_detection_short_range.tflite')))
@@ -124,14 +126,31 @@ function mutate(src: Uint8Array, rand: () => number): Uint8Array {
   return out
 }
 
+/** A small int8 file from our writer: quantization tables and op options, densely packed. */
+function writtenInt8(): Uint8Array {
+  const net: Network = {
+    name: 'fuzz', input: { shape: [6, 6, 2], dtype: 'float32' },
+    layers: [
+      { name: 'c', op: 'conv2d', inputs: ['input'], filters: 4, kernel: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu6', useBias: true },
+      { name: 'p', op: 'max_pool', inputs: ['c'], pool: [2, 2], strides: [2, 2], padding: 'valid' },
+      { name: 'm', op: 'mean', inputs: ['p'], axes: [1, 2], keepDims: false },
+      { name: 'd', op: 'dense', inputs: ['m'], units: 3, activation: 'none', useBias: true },
+      { name: 's', op: 'softmax', inputs: ['d'] }
+    ],
+    outputs: ['s']
+  }
+  const calibration = [new Float32Array(72).map((_, i) => Math.sin(i))]
+  return writeTflite(net, initWeights(net, 1), { precision: 'int8', calibration })
+}
+
 describe('readTflite fuzz', () => {
-  it('parses or throws invalid_file for 10,000 mutations of real files', () => {
+  it('parses or throws invalid_file for 10,000 mutations of real files and a written int8 file', () => {
     const rand = rng(20240601)
-    const sources = [faceBytes, selfieBytes]
+    const sources = [faceBytes, selfieBytes, writtenInt8()]
     let parsed = 0
     let rejected = 0
     for (let i = 0; i < 10_000; i++) {
-      const bytes = mutate(sources[i % 2], rand)
+      const bytes = mutate(sources[i % sources.length], rand)
       try {
         readTflite(bytes)
         parsed++

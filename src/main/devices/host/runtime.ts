@@ -150,7 +150,8 @@ export class HostRuntime {
     }
     let reply: LoadReply
     try {
-      reply = (await this.request({ kind: 'load', bytes: bytes.slice() })) as LoadReply
+      const copy = bytes.slice() // moved to the worker, not cloned
+      reply = (await this.request({ kind: 'load', bytes: copy }, [copy.buffer])) as LoadReply
     } catch (e) {
       if (readerError && e instanceof LabError && e.code === 'invalid_file') throw readerError
       throw e
@@ -187,12 +188,12 @@ export class HostRuntime {
     await this.exitPromise
   }
 
-  private request(body: DistributiveOmit<WorkerRequest, 'id'>): Promise<unknown> {
+  private request(body: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.exited) return Promise.reject(new LabError('conflict', 'The host runtime is closed; start a new one.'))
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      this.worker.postMessage({ ...body, id } as WorkerRequest)
+      this.worker.postMessage({ ...body, id } as WorkerRequest, transfer)
     })
   }
 
