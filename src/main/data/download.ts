@@ -55,6 +55,8 @@ export async function downloadVerified(opts: DownloadOptions): Promise<void> {
     const bytesTotal = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : null
     const hash = createHash(opts.checksum.algorithm)
     const out = createWriteStream(temp)
+    let writeError: Error | null = null
+    out.on('error', (e) => (writeError = e))
     let bytesDone = 0
     try {
       const reader = response.body.getReader()
@@ -69,11 +71,13 @@ export async function downloadVerified(opts: DownloadOptions): Promise<void> {
         if (chunk.done) break
         hash.update(chunk.value)
         bytesDone += chunk.value.length
-        if (!out.write(chunk.value)) await new Promise<void>((resolve) => out.once('drain', resolve))
+        if (!out.write(chunk.value)) await new Promise<void>((resolve) => (writeError ? resolve() : (out.once('drain', resolve), out.once('error', () => resolve()))))
+        if (writeError) throw new LabError('internal', `Could not write ${temp} (${(writeError as Error).message}): check the free disk space and the folder's permissions.`)
         opts.onProgress?.({ file, bytesDone, bytesTotal })
       }
     } finally {
-      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())))
+      if (!writeError) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())))
+      else out.destroy()
     }
     if (opts.signal?.aborted) throw cancelled()
     if (bytesTotal !== null && bytesDone !== bytesTotal) {
