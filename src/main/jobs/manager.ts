@@ -9,7 +9,8 @@ import type { LabEvents } from '../events'
 import { newId, type Store } from '../store'
 import { TimeLeftEstimator } from './eta'
 import { hasJobKind } from './kinds'
-import type { FromWorker, StopReason, ToWorker, WorkerStartData } from './runner'
+import { toErrorPayload } from '../../shared/errors'
+import type { FromWorker, JobService, StopReason, ToWorker, WorkerStartData } from './runner'
 
 export interface JobManagerOptions {
   store: Store
@@ -24,6 +25,8 @@ export interface JobManagerOptions {
   progressEventIntervalMs?: number
   /** Replace the registry's module for some kinds with a file exporting `runner` (tests use this for fixtures). */
   runnerModules?: Partial<Record<JobKind, string>>
+  /** Lab services jobs may call from their workers (JobContext.call). */
+  services?: Record<string, JobService>
 }
 
 export interface StartJobRequest {
@@ -49,6 +52,8 @@ interface LiveJob {
   lastEventAtMs: number
   exited: Promise<void>
   markExited: () => void
+  /** Aborted when the job is asked to stop, so service calls in flight (e.g. a measurement) stop too. */
+  serviceAbort: AbortController
 }
 
 const QUEUE_PATTERN = /^(cpu|device:.+)$/
@@ -73,6 +78,7 @@ export class JobManager {
   private readonly closeGraceMs: number
   private readonly progressEventIntervalMs: number
   private readonly runnerModules: Partial<Record<JobKind, string>>
+  private readonly services: Record<string, JobService>
   private readonly workerScript = resolveWorkerScript()
   /** Jobs this manager is responsible for now (queued, running, cancelling), in queue order. */
   private readonly live = new Map<string, LiveJob>()
@@ -87,6 +93,7 @@ export class JobManager {
     this.closeGraceMs = options.closeGraceMs ?? 3000
     this.progressEventIntervalMs = options.progressEventIntervalMs ?? 100
     this.runnerModules = options.runnerModules ?? {}
+    this.services = options.services ?? {}
   }
 
   list(options: { includeFinished?: boolean } = {}): JobInfo[] {
@@ -154,6 +161,7 @@ export class JobManager {
         live.stop = 'cancel'
         this.setState(live.info, 'cancelling')
         this.post(live, { type: 'stop', reason: 'cancel' })
+        live.serviceAbort.abort()
         this.terminateAfter(live, this.cancelGraceMs)
       }
       return this.snapshot(live.info)
@@ -230,6 +238,7 @@ export class JobManager {
         if (live.stop === null) {
           live.stop = 'interrupt'
           this.post(live, { type: 'stop', reason: 'interrupt' })
+          live.serviceAbort.abort()
         }
         this.terminateAfter(live, this.closeGraceMs)
         exits.push(live.exited)
@@ -263,7 +272,8 @@ export class JobManager {
       lastPersistAtMs: 0,
       lastEventAtMs: 0,
       exited,
-      markExited
+      markExited,
+      serviceAbort: new AbortController()
     }
   }
 
@@ -353,6 +363,10 @@ export class JobManager {
         this.post(live, { type: 'checkpoint-saved', requestId: message.requestId, error })
         return
       }
+      case 'call': {
+        void this.callService(live, message.requestId, String(message.service), message.args)
+        return
+      }
       case 'log': {
         const lines = this.logs.get(info.id) ?? []
         lines.push(String(message.text))
@@ -371,7 +385,21 @@ export class JobManager {
     }
   }
 
+  private async callService(live: LiveJob, requestId: number, name: string, args: unknown): Promise<void> {
+    const service = Object.prototype.hasOwnProperty.call(this.services, name) ? this.services[name] : undefined
+    try {
+      if (!service) throw new LabError('internal', `The job asked for the lab service "${name}", which this lab does not offer.`)
+      if (live.serviceAbort.signal.aborted) throw new LabError('cancelled', 'The job is stopping, so the lab did not start this step.')
+      const value = await service(args, { jobId: live.info.id, signal: live.serviceAbort.signal })
+      this.post(live, { type: 'call-result', requestId, ok: true, value: value === undefined ? null : value })
+    } catch (e) {
+      const { code, message } = toErrorPayload(e)
+      this.post(live, { type: 'call-result', requestId, ok: false, error: { code, message } })
+    }
+  }
+
   private onExit(live: LiveJob, exitCode: number): void {
+    live.serviceAbort.abort()
     if (live.terminateTimer) clearTimeout(live.terminateTimer)
     live.terminateTimer = null
     live.worker = null

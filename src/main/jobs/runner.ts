@@ -20,7 +20,15 @@ export interface JobContext<P = unknown, C = unknown> {
   /** The latest checkpoint of this job (from an earlier run or this one), or null. */
   loadCheckpoint(): C | null
   log(text: string): void
+  /**
+   * Ask the main thread for a lab service (e.g. 'measure' a model on a device, or store a result). Devices and the
+   * store live in the main thread; jobs reach them only through these calls. Rejects with the service's LabError.
+   */
+  call<T = unknown>(service: string, args: unknown): Promise<T>
 }
+
+/** A lab service a job may call from its worker; the signal aborts when the job is cancelled or interrupted. */
+export type JobService = (args: unknown, ctx: { jobId: string; signal: AbortSignal }) => Promise<unknown>
 
 export interface JobRunner<P = unknown, C = unknown, R = unknown> {
   /** Resolve with the job's result (structured-cloneable, JSON-friendly); throw to fail the job. */
@@ -40,11 +48,16 @@ export interface WorkerStartData {
 
 export type StopReason = 'cancel' | 'interrupt'
 
-export type ToWorker = { type: 'stop'; reason: StopReason } | { type: 'checkpoint-saved'; requestId: number; error: string | null }
+export type ToWorker =
+  | { type: 'stop'; reason: StopReason }
+  | { type: 'checkpoint-saved'; requestId: number; error: string | null }
+  | { type: 'call-result'; requestId: number; ok: true; value: unknown }
+  | { type: 'call-result'; requestId: number; ok: false; error: { code: string; message: string } }
 
 export type FromWorker =
   | ({ type: 'progress' } & JobProgressReport)
   | { type: 'checkpoint'; requestId: number; data: unknown }
   | { type: 'log'; text: string }
+  | { type: 'call'; requestId: number; service: string; args: unknown }
   | { type: 'result'; result: unknown }
   | { type: 'error'; message: string; code: string | null }

@@ -3,6 +3,7 @@
 import path from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { jobKinds, type JobKindModule } from './kinds'
+import { LabError, type LabErrorCode } from '../../shared/errors'
 import type { FromWorker, JobContext, JobRunner, ToWorker, WorkerStartData } from './runner'
 
 const STOP_MESSAGES = {
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
 
   const controller = new AbortController()
   const pendingCheckpoints = new Map<number, { resolve: () => void; reject: (e: Error) => void }>()
+  const pendingCalls = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void }>()
   let nextRequestId = 1
   let latestCheckpoint: unknown = start.hasCheckpoint ? start.checkpoint : null
 
@@ -49,6 +51,11 @@ async function main(): Promise<void> {
       pendingCheckpoints.delete(message.requestId)
       if (message.error === null) pending?.resolve()
       else pending?.reject(new Error(message.error))
+    } else if (message.type === 'call-result') {
+      const pending = pendingCalls.get(message.requestId)
+      pendingCalls.delete(message.requestId)
+      if (message.ok) pending?.resolve(message.value)
+      else pending?.reject(new LabError(message.error.code as LabErrorCode, message.error.message))
     }
   }
   port.on('message', onMessage)
@@ -71,7 +78,13 @@ async function main(): Promise<void> {
         post({ type: 'checkpoint', requestId, data })
       }),
     loadCheckpoint: () => latestCheckpoint,
-    log: (text) => post({ type: 'log', text })
+    log: (text) => post({ type: 'log', text }),
+    call: <T>(service: string, args: unknown) =>
+      new Promise<T>((resolve, reject) => {
+        const requestId = nextRequestId++
+        pendingCalls.set(requestId, { resolve: resolve as (value: unknown) => void, reject })
+        post({ type: 'call', requestId, service, args })
+      })
   }
 
   try {
