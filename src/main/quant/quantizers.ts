@@ -266,7 +266,7 @@ export function fakeQuantTfjs(x: tf.Tensor, bits: number, clip: number, mode: 's
   const s = mode === 'symmetric' ? weightStep(bits, clip) : activationStep(bits, clip)
   const op = tf.customGrad((x0, save) => {
     const input = x0 as tf.Tensor
-    save([input])
+    ;(save as tf.GradSaveFunc)([input])
     const value = tf.tidy(() => tf.mul(tf.round(tf.div(tf.clipByValue(input, lo, clip), s)), s))
     return {
       value,
