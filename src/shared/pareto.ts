@@ -145,15 +145,15 @@ export function weaklyDominates(a: ObjectivePoint, b: ObjectivePoint, directions
 
 /**
  * Pareto rank of every point, in input order: 0 = on the Pareto front, k = dominated only by points of rank < k.
- * Two objectives: O(n log n) sweep. Otherwise: efficient non-dominated sort with binary search over fronts
- * (ENS-BS, Zhang et al. 2015), O(m·n²) worst case like Deb's fast sort but far fewer comparisons in practice.
+ * All cases follow ENS-BS (Zhang et al. 2015): in lexicographic order each point joins the first front that does not
+ * dominate it. Two objectives test a front in O(1), three in O(log n) with a 2-D staircase per front (O(n log² n)
+ * comparisons in all); other m scan the front (O(m·n²) worst case like Deb's fast sort, far less in practice).
  */
 export function paretoRanks(points: readonly ObjectivePoint[], directions: readonly ObjectiveDirection[]): number[] {
   checkDirections(directions)
   checkPoints(points, directions.length)
   const f = toMinimised(points, directions)
-  const ranks = directions.length === 2 ? ranks2d(f, points.length) : ranksEns(f, points.length, directions.length)
-  return Array.from(ranks)
+  return Array.from(ranksOfRows(f, points.length, directions.length))
 }
 
 /** Fronts of the non-dominated sort: fronts[0] is the Pareto front; within a front points keep their input order. */
@@ -170,6 +170,12 @@ export function nonDominatedSort(points: readonly ObjectivePoint[], directions: 
 /** The Pareto front (rank 0), in input order; duplicates of a front point are all kept. */
 export function paretoFront(points: readonly ObjectivePoint[], directions: readonly ObjectiveDirection[]): ObjectivePoint[] {
   return nonDominatedSort(points, directions)[0] ?? []
+}
+
+function ranksOfRows(f: Float64Array, n: number, m: number): Int32Array {
+  if (m === 2) return ranks2d(f, n)
+  if (m === 3) return ranks3d(f, n)
+  return ranksEns(f, n, m)
 }
 
 // Sort by (f1, f2). Every earlier point has f1 ≤ p1, so it dominates p iff its f2 is smaller, or equal with a smaller
@@ -199,6 +205,51 @@ function ranks2d(f: Float64Array, n: number): Int32Array {
       last1[lo] = p1
       last2[lo] = p2
     }
+  }
+  return ranks
+}
+
+// Sort lexicographically: every earlier point has f1 ≤ p1, so a front dominates p iff one of its members has
+// (f2, f3) ≤ p's — unless that member equals p, and equal rows are adjacent, so they are settled first. Each front
+// keeps the 2-D staircase of its members' (f2, f3): the question is then one binary search.
+function ranks3d(f: Float64Array, n: number): Int32Array {
+  const order = sortedOrder(f, n, 3)
+  const ranks = new Int32Array(n)
+  const f2s: number[][] = []
+  const f3s: number[][] = []
+  const frontDominates = (k: number, y: number, z: number): boolean => {
+    const ys = f2s[k]
+    let lo = 0
+    let hi = ys.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (ys[mid] <= y) lo = mid + 1
+      else hi = mid
+    }
+    return lo > 0 && f3s[k][lo - 1] <= z // the member with the largest f2 ≤ y has the smallest f3 among them
+  }
+  let previous = -1
+  for (const p of order) {
+    if (previous >= 0 && compareRowsLex(f, 3, previous, p) === 0) {
+      ranks[p] = ranks[previous]
+      continue
+    }
+    previous = p
+    const y = f[3 * p + 1]
+    const z = f[3 * p + 2]
+    let lo = 0
+    let hi = f2s.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (frontDominates(mid, y, z)) lo = mid + 1
+      else hi = mid
+    }
+    if (lo === f2s.length) {
+      f2s.push([])
+      f3s.push([])
+    }
+    insertIntoStaircase(f2s[lo], f3s[lo], y, z)
+    ranks[p] = lo
   }
   return ranks
 }
@@ -307,7 +358,10 @@ function hv3(rows: number[][]): number {
   return volume
 }
 
-/** Adds (x, y) to the staircase (reference at the origin) and returns the area it adds; 0 when already covered. */
+/**
+ * Adds (x, y) to a staircase (x rising, y falling; points it covers are removed) and returns the area it adds with
+ * the reference at the origin; 0, leaving the staircase as is, when a point already there is at least as good.
+ */
 function insertIntoStaircase(xs: number[], ys: number[], x: number, y: number): number {
   // first index with xs[i] >= x
   let lo = 0
@@ -353,8 +407,7 @@ function hvSlices(rows: number[][], m: number): number {
 }
 
 function nonDominatedRows(rows: number[][], m: number): number[][] {
-  const f = Float64Array.from(rows.flat())
-  const ranks = m === 2 ? ranks2d(f, rows.length) : ranksEns(f, rows.length, m)
+  const ranks = ranksOfRows(Float64Array.from(rows.flat()), rows.length, m)
   return rows.filter((_, i) => ranks[i] === 0)
 }
 
@@ -452,7 +505,7 @@ function coverageOfRows(fa: Float64Array, na: number, fb: Float64Array, nb: numb
 }
 
 function frontRows(f: Float64Array, n: number, m: number): number[] {
-  const ranks = m === 2 ? ranks2d(f, n) : ranksEns(f, n, m)
+  const ranks = ranksOfRows(f, n, m)
   const rows: number[] = []
   for (let i = 0; i < n; i++) if (ranks[i] === 0) rows.push(i)
   return rows
