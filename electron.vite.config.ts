@@ -12,7 +12,9 @@ export default defineConfig({
         external,
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
-          'job-worker': resolve(__dirname, 'src/main/jobs/worker-entry.ts')
+          'job-worker': resolve(__dirname, 'src/main/jobs/worker-entry.ts'),
+          'tflite-worker': resolve(__dirname, 'src/main/devices/host/tflite-worker.ts'),
+          'daemon-entry': resolve(__dirname, 'src/main/devices/virtual/daemon-entry.ts')
         }
       }
     }

@@ -6,6 +6,8 @@ import { dispatch } from './api/dispatch'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type Command, type CommandContext, type OptionSpec } from './cli/command'
 import { createOutput } from './cli/output'
 import { coreCommands } from './cli/core-commands'
+import { deviceCommands } from './cli/device-commands'
+import { modelCommands } from './cli/model-commands'
 import { createLab, type Lab } from './lab'
 
 export const GLOBAL_OPTIONS: OptionSpec = {
@@ -15,7 +17,7 @@ export const GLOBAL_OPTIONS: OptionSpec = {
 }
 
 export function allCommands(): Command[] {
-  return [...coreCommands]
+  return [...coreCommands, ...deviceCommands, ...modelCommands]
 }
 
 function findCommand(commands: Command[], args: string[]): { command: Command; rest: string[] } | null {
@@ -100,7 +102,10 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
     out,
     signal: abort.signal,
     lab: () => {
-      labPromise ??= createLab({ mode: 'cli', dataDir: (parsed.values['data-dir'] as string | undefined) ?? null }).then((l) => (lab = l))
+      const adb = parsed.values.adb as string[] | undefined
+      labPromise ??= createLab({ mode: 'cli', devices: 'lazy', adbServers: adb ?? [], dataDir: (parsed.values['data-dir'] as string | undefined) ?? null }).then(
+        (l) => (lab = l)
+      )
       return labPromise
     },
     async call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>> {

@@ -5,8 +5,10 @@ import os from 'node:os'
 import { LAB_API_VERSION, type LabInfo, type LabMode } from '../shared/api'
 import type { Handlers } from './api/dispatch'
 import { createHandlers } from './api/handlers'
+import { LabDevices } from './devices/service'
 import { DeviceRegistry } from './devices/registry'
 import { LabEvents } from './events'
+import type { JobService } from './jobs/runner'
 import { JobManager } from './jobs/manager'
 import { resolveDataDir } from './paths'
 import { openStore, type Store } from './store'
@@ -19,6 +21,14 @@ export interface LabOptions {
   dataDir?: string | null
   /** Max concurrent jobs on the CPU queue (default: 1; searches are heavy). */
   cpuConcurrency?: number
+  /** Remote adb servers ('host:port') besides the local one (--adb). */
+  adbServers?: string[]
+  /**
+   * 'start' tracks phones at once (window, browser mode); 'lazy' waits until a command needs them (CLI), so
+   * `jobs list` does not start an adb server.
+   */
+  devices?: 'start' | 'lazy'
+  env?: NodeJS.ProcessEnv
 }
 
 export interface Lab {
@@ -26,21 +36,35 @@ export interface Lab {
   readonly dataDir: string
   readonly events: LabEvents
   readonly store: Store
-  readonly devices: DeviceRegistry
+  readonly registry: DeviceRegistry
+  readonly devices: LabDevices
   readonly jobs: JobManager
   readonly handlers: Handlers
+  /** Start tracking phones (idempotent); resolves once the first device lists are in. */
+  startDevices(): Promise<void>
   info(): LabInfo
   close(): Promise<void>
 }
 
 export async function createLab(options: LabOptions): Promise<Lab> {
-  const dataDir = resolveDataDir(options.dataDir)
+  const dataDir = resolveDataDir(options.dataDir, options.env ?? process.env)
   fs.mkdirSync(dataDir, { recursive: true })
   const events = new LabEvents()
   const lock = acquireDataDirLock(dataDir, options.mode)
   const store = openStore(dataDir)
-  const devices = new DeviceRegistry(events)
-  const jobs = new JobManager({ store, events, cpuConcurrency: options.cpuConcurrency ?? 1 })
+  const registry = new DeviceRegistry(events)
+  const devices = new LabDevices({ registry, store, dataDir, adbServers: options.adbServers, env: options.env })
+  // Devices and the store live here; jobs in worker threads reach them through these services.
+  const services: Record<string, JobService> = {
+    measure: devices.measureService(),
+    device: devices.deviceService(),
+    'runs.setFigures': async (args) => {
+      const { runId, figures } = args as { runId: string; figures: Record<string, number> }
+      const run = store.getRun(runId)
+      return run ? store.updateRun(runId, { figures: { ...run.figures, ...figures } }) : null
+    }
+  }
+  const jobs = new JobManager({ store, events, cpuConcurrency: options.cpuConcurrency ?? 1, services })
   let closed = false
 
   const lab: Lab = {
@@ -48,9 +72,11 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     dataDir,
     events,
     store,
+    registry,
     devices,
     jobs,
     handlers: undefined as unknown as Handlers,
+    startDevices: () => devices.start(),
     info: () => ({
       version: labVersion,
       apiVersion: LAB_API_VERSION,
@@ -63,6 +89,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
       if (closed) return
       closed = true
       await jobs.close()
+      await devices.stop()
       store.close()
       lock.release()
     }
@@ -71,5 +98,6 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   // Jobs that were running when the lab last stopped are marked interrupted and can be resumed; only the process
   // that owns the data folder does this, so a CLI beside an open window leaves the window's jobs alone.
   if (lock.owner) await jobs.recover()
+  if ((options.devices ?? 'start') === 'start') await devices.start()
   return lab
 }

@@ -3,18 +3,28 @@
 // Each capability keeps its part of the contract in ./contract/<capability>.ts; this file composes them.
 import { z } from 'zod'
 import { coreRequests, type CoreResponses, type DeviceInfo, type JobInfo } from './contract/core'
+import { dataRequests, type DataResponses } from './contract/data'
+import { devicesRequests, type DevicesResponses } from './contract/devices'
+import { modelsRequests, type ModelsResponses } from './contract/models'
 import type { LabErrorPayload } from './errors'
 
 export * from './contract/core'
+export * from './contract/data'
+export * from './contract/devices'
+export * from './contract/measure'
+export * from './contract/models'
 export * from './errors'
 
 export const LAB_API_VERSION = 1
 
 export const requestSchemas = {
-  ...coreRequests
+  ...coreRequests,
+  ...devicesRequests,
+  ...dataRequests,
+  ...modelsRequests
 } as const
 
-export type Responses = CoreResponses
+export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses
 
 export type MethodName = keyof typeof requestSchemas & keyof Responses
 export const METHOD_NAMES = Object.keys(requestSchemas) as MethodName[]

@@ -15,7 +15,8 @@ export interface JobKindEntry {
 }
 
 export const jobKinds: Partial<Record<JobKind, JobKindEntry>> = {
-  demo: { file: './demo', load: () => import('./demo') }
+  demo: { file: './demo', load: () => import('./demo') },
+  measure: { file: '../devices/measure-job', load: () => import('../devices/measure-job') }
 }
 
 export function hasJobKind(kind: string): kind is JobKind {
