@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs'
 import { initTrainingBackend } from '../../../src/main/model/backend'
 import { relu6 } from '../../../src/main/model/kernels'
 import { createRng, normal } from '../../../src/main/model/rng'
+import { planFrames } from '../../../src/main/model/kernels/depthwise-split'
 import { refConv, type T4 } from './reference'
 
 const randomArray = (n: number, seed: number): Float32Array => {
@@ -126,6 +127,36 @@ describe('wasm training kernels', () => {
       check(x64, mine.dx, () => loss(x64, w64, wShape, r, false), 'conv dx')
       check(d64, mine.ddw, () => loss(x64, d64, dShape, rd, true), 'depthwise dW')
       check(x64, mine.ddx, () => loss(x64, d64, dShape, rd, true), 'depthwise dx')
+    })
+  }
+
+  it('splits 7x7 depthwise kernels into 5x5 frames that cover each tap once', () => {
+    for (const [top, left] of [[3, 3], [2, 3], [3, 2], [2, 2]]) {
+      const frames = planFrames(7, 7, top, left)!
+      expect(frames).toHaveLength(4)
+      const cover = new Array(49).fill(0)
+      for (const f of frames) {
+        expect(f.r0).toBeLessThanOrEqual(top)
+        expect(f.c0).toBeLessThanOrEqual(left)
+        f.mask.forEach((v, i) => { if (v) cover[(f.r0 + Math.floor(i / 5)) * 7 + f.c0 + (i % 5)]++ })
+      }
+      expect(cover.every((n) => n === 1)).toBe(true)
+    }
+    expect(planFrames(7, 7, 0, 0)).toBeNull() // 'valid' padding: no room to shift, the stock kernel runs
+  })
+
+  for (const [h, s, pad, m] of [[14, 1, 'same', 1], [15, 2, 'same', 1], [14, 2, 'same', 2], [13, 1, 'valid', 1], [9, 3, 'same', 1]] as const) {
+    it(`7x7 depthwise forward matches cpu: ${h}x${h} s${s} ${pad} mult ${m}`, async () => {
+      const x = randomArray(2 * h * h * 3, h + s)
+      const f = randomArray(49 * 3 * m, 7 + s)
+      const run = (): Float32Array => tf.tidy(() => tf.depthwiseConv2d(tf.tensor4d(x, [2, h, h, 3]), tf.tensor4d(f, [7, 7, 3, m]), s, pad).dataSync() as Float32Array)
+      await tf.setBackend('wasm')
+      const mine = run()
+      await tf.setBackend('cpu')
+      const stock = run()
+      await tf.setBackend('wasm')
+      expect(mine.length).toBe(stock.length)
+      expect(relErr(mine, stock)).toBeLessThanOrEqual(1e-5)
     })
   }
 

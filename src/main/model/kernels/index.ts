@@ -4,6 +4,7 @@ import {
   asTensor, conv2dBackpropFilter, conv2dBackpropInput1x1, depthwiseBackpropFilter, depthwiseBackpropInput, isPlain1x1,
   type ConvAttrs
 } from './conv-grads'
+import { splitDepthwise } from './depthwise-split'
 
 export { relu6, hardSwish } from './activations'
 export { conv2dBackpropFilter, conv2dBackpropInput1x1, depthwiseBackpropFilter, depthwiseBackpropInput } from './conv-grads'
@@ -63,6 +64,29 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): void {
         return conv2dBackpropInput1x1(asTensor(args.inputs.dy, 'dy'), asTensor(filter, 'filter'), a.inputShape)
       }
       return original.kernelFunc(args as Parameters<tf.KernelFunc>[0])
+    }) as unknown as tf.KernelFunc
+  })
+  const dwForward = tf.getKernel('DepthwiseConv2dNative', backendName)
+  if (!dwForward) throw new Error(`The ${backendName} backend has no DepthwiseConv2dNative kernel.`)
+  replaceKernel({
+    kernelName: 'DepthwiseConv2dNative',
+    backendName,
+    setupFunc: dwForward.setupFunc,
+    disposeFunc: dwForward.disposeFunc,
+    kernelFunc: ((args: KernelArgs) => {
+      const a = args.attrs as unknown as ConvAttrs
+      const x = args.inputs.x as tf.TensorInfo
+      const filter = args.inputs.filter as tf.TensorInfo
+      const d = a.dilations ?? 1
+      if ((d === 1 || (Array.isArray(d) && d[0] === 1 && d[1] === 1)) && filter.shape[0] * filter.shape[1] > 25) {
+        const info = tf.backend_util.computeConv2DInfo(
+          x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, true
+        )
+        const p = info.padInfo
+        const out = splitDepthwise(asTensor(x, 'x'), asTensor(filter, 'filter'), [info.strideHeight, info.strideWidth], p, info.outHeight, info.outWidth)
+        if (out) return out
+      }
+      return dwForward.kernelFunc(args as Parameters<tf.KernelFunc>[0])
     }) as unknown as tf.KernelFunc
   })
   registered = true
