@@ -6,6 +6,7 @@ import { coreRequests, type CoreResponses, type DeviceInfo, type JobInfo } from 
 import { dataRequests, type DataResponses } from './contract/data'
 import { devicesRequests, type DevicesResponses } from './contract/devices'
 import { modelsRequests, type ModelsResponses } from './contract/models'
+import { profileRequests, type ProfileResponses } from './contract/profile'
 import type { LabErrorPayload } from './errors'
 
 export * from './contract/core'
@@ -13,6 +14,7 @@ export * from './contract/data'
 export * from './contract/devices'
 export * from './contract/measure'
 export * from './contract/models'
+export * from './contract/profile'
 export * from './errors'
 
 export const LAB_API_VERSION = 1
@@ -21,10 +23,11 @@ export const requestSchemas = {
   ...coreRequests,
   ...devicesRequests,
   ...dataRequests,
-  ...modelsRequests
+  ...modelsRequests,
+  ...profileRequests
 } as const
 
-export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses
+export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses & ProfileResponses
 
 export type MethodName = keyof typeof requestSchemas & keyof Responses
 export const METHOD_NAMES = Object.keys(requestSchemas) as MethodName[]

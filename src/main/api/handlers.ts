@@ -8,6 +8,7 @@ import { HOST_SERIAL } from '../devices/registry'
 import { exportArchitecture, summarizeTflite } from '../model/export'
 import type { Lab } from '../lab'
 import type { Handlers } from './dispatch'
+import { profileHandlers } from '../profile/handlers'
 
 export function createHandlers(lab: Lab): Handlers {
   const devicesReady = async () => {
@@ -79,6 +80,9 @@ export function createHandlers(lab: Lab): Handlers {
 
     // ---- data ----
     'data.list': async () => listDatasets({ dataDir: lab.dataDir }),
-    'data.inspect': async (req) => inspectDataset(req.name, { dataDir: lab.dataDir, path: req.path })
+    'data.inspect': async (req) => inspectDataset(req.name, { dataDir: lab.dataDir, path: req.path }),
+
+    // ---- profile, lookup tables, predictor ----
+    ...profileHandlers(lab)
   }
 }
