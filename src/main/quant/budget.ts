@@ -68,6 +68,11 @@ export function formatMetric(metric: BudgetMetric, v: number): string {
   return `${Math.round(v)} B`
 }
 
+/** "Even int8 everywhere needs 7.90 ms, above the 6.00 ms budget: raise the budget or choose a smaller network." */
+export function overBudgetMessage(metric: BudgetMetric, lowest: string, cost: number, limit: number): string {
+  return `Even ${lowest} needs ${formatMetric(metric, cost)}, above the ${formatMetric(metric, limit)} budget: raise the budget or choose a smaller network.`
+}
+
 export interface WalkResult {
   levels: number[]
   cost: number
@@ -103,10 +108,7 @@ export async function enforceBudget(
       lowered = true
       cost = await costOf(levels)
     }
-    if (!lowered) {
-      const message = `Even ${describe.lowest} needs ${formatMetric(describe.metric, cost)}, above the ${formatMetric(describe.metric, limit)} budget: raise the budget or choose a smaller network.`
-      return { levels, cost, withinBudget: false, steps, message }
-    }
+    if (!lowered) return { levels, cost, withinBudget: false, steps, message: overBudgetMessage(describe.metric, describe.lowest, cost, limit) }
   }
   return { levels, cost, withinBudget: true, steps }
 }

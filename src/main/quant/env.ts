@@ -131,11 +131,6 @@ export class QuantEnv {
     return Math.min(n - 1, Math.max(0, Math.round(-0.5 + a * n)))
   }
 
-  /** The centre of the action interval that maps to a level (used to record walked-down actions). */
-  actionOf(t: number, level: number): number {
-    return (level + 0.5) / this.slots[t].values.length
-  }
-
   /** Lowest level each slot may take (its pin, else 0). */
   minLevels(): number[] {
     return this.slots.map((s) => s.pinned ?? 0)
@@ -173,7 +168,7 @@ export class QuantEnv {
     }
   }
 
-  /** Reward = λ·(acc_quant − acc_fp) (HAQ §3.4; both accuracies as fractions or both as percent). */
+  /** Reward = λ·(acc_quant − acc_fp) (HAQ §3.4). HAQ's λ = 0.1 assumes accuracies in percent (0–100). */
   reward(accuracyQuant: number, accuracyFp: number): number {
     return this.rewardScale * (accuracyQuant - accuracyFp)
   }
