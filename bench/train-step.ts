@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   const backend = await initTrainingBackend('wasm')
   const batch = 64
   const space = getSpace('small')
+  const fast = getSpace('small', { stemStride: 2 })
   const archs: Record<string, Architecture> = {
     smallest: space.blocks.map((b) => (b.candidates.includes('zero') ? 'zero' : 'k3e3')),
     'all k3e3': space.blocks.map(() => 'k3e3'),
@@ -24,8 +25,9 @@ async function main(): Promise<void> {
   const ys = tf.tensor1d(Array.from({ length: n }, (_, i) => i % 10), 'int32')
   console.log(`backend ${backend}, batch ${batch}, ${steps} timed steps after 3 warm-up steps, input ${space.inputShape.join('x')}`)
   console.log('architecture'.padEnd(30), 'MMACs/img'.padStart(10), 'params'.padStart(8), 'ms/step'.padStart(9), 'train img/s'.padStart(12), 'infer b64 img/s'.padStart(16))
-  for (const [label, arch] of Object.entries(archs)) {
-    const net = buildNetwork(space, arch)
+  const rows: [string, ReturnType<typeof buildNetwork>][] = Object.entries(archs).map(([label, arch]) => [label, buildNetwork(space, arch)])
+  rows.push(['all k3e6, stem stride 2', buildNetwork(fast, fast.blocks.map(() => 'k3e6'))])
+  for (const [label, net] of rows) {
     const cost = networkCost(net)
     const model = toTfjsModel(net, initWeights(net, 1))
     const opts = { lr: 0.01, momentum: 0.9, batchSize: batch, seed: 1 }

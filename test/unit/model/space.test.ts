@@ -92,6 +92,15 @@ describe('small space', () => {
     }
   })
 
+  it('halves the resolution with a stride-2 stem', () => {
+    const fast = getSpace('small', { stemStride: 2 })
+    expect(fast.stem.outShape).toEqual([14, 14, 16])
+    expect(fast.blocks[fast.blocks.length - 1].outShape).toEqual([2, 2, 80])
+    const arch = fast.blocks.map(() => 'k3e6' as const)
+    expect(networkCost(buildNetwork(fast, arch)).totalMacs).toBeLessThan(networkCost(buildNetwork(getSpace('small'), arch)).totalMacs / 3)
+    expect(() => getSpace('small', { stemStride: 4 as never })).toThrow(/Stem stride must be 1 or 2/)
+  })
+
   it('rejects unknown spaces and inputs clearly', () => {
     expect(() => getSpace('tiny')).toThrow(/Unknown search space "tiny"; choose one of mobile, small/)
     expect(() => getSpace('small', { input: 'mnist' as never })).toThrow(/Unknown input "mnist"/)
