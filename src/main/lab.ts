@@ -11,6 +11,7 @@ import { LabEvents } from './events'
 import type { JobService } from './jobs/runner'
 import { JobManager } from './jobs/manager'
 import { resolveDataDir } from './paths'
+import { SettingsFile } from './settings'
 import { openStore, type Store } from './store'
 import { acquireDataDirLock } from './store/lock'
 import { version as labVersion } from '../../package.json'
@@ -28,6 +29,11 @@ export interface LabOptions {
    * `jobs list` does not start an adb server.
    */
   devices?: 'start' | 'lazy'
+  /**
+   * Start a virtual phone when no phone is connected (the first-run experience). Default: on for the window and
+   * browser mode (unless Settings turn it off), off for the CLI and tests.
+   */
+  firstRunVirtualPhone?: boolean
   env?: NodeJS.ProcessEnv
 }
 
@@ -39,6 +45,7 @@ export interface Lab {
   readonly registry: DeviceRegistry
   readonly devices: LabDevices
   readonly jobs: JobManager
+  readonly settings: SettingsFile
   readonly handlers: Handlers
   /** Start tracking phones (idempotent); resolves once the first device lists are in. */
   startDevices(): Promise<void>
@@ -53,7 +60,16 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   const lock = acquireDataDirLock(dataDir, options.mode)
   const store = openStore(dataDir)
   const registry = new DeviceRegistry(events)
-  const devices = new LabDevices({ registry, store, dataDir, adbServers: options.adbServers, env: options.env })
+  const settings = new SettingsFile(dataDir)
+  if (settings.warning) console.warn(`[lab] ${settings.warning}`)
+  const devices = new LabDevices({
+    registry,
+    store,
+    dataDir,
+    adbServers: options.adbServers,
+    env: options.env,
+    toolSource: () => ({ localFile: settings.get().benchmarkToolPath, allowDownload: settings.get().allowBenchmarkToolDownload })
+  })
   // Devices and the store live here; jobs in worker threads reach them through these services.
   const services: Record<string, JobService> = {
     measure: devices.measureService(),
@@ -75,6 +91,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
     registry,
     devices,
     jobs,
+    settings,
     handlers: undefined as unknown as Handlers,
     startDevices: () => devices.start(),
     info: () => ({
@@ -99,5 +116,10 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   // that owns the data folder does this, so a CLI beside an open window leaves the window's jobs alone.
   if (lock.owner) await jobs.recover()
   if ((options.devices ?? 'start') === 'start') await devices.start()
+  const firstRun = options.firstRunVirtualPhone ?? (options.mode === 'electron' || options.mode === 'browser')
+  if (firstRun && settings.get().autoVirtualPhone) {
+    // In the background: the window opens at once and the phone appears when it is ready.
+    void devices.ensurePhoneForFirstRun().catch((e: unknown) => console.warn(`[lab] Could not start a virtual phone for the first run: ${e instanceof Error ? e.message : String(e)}`))
+  }
   return lab
 }

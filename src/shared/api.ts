@@ -7,6 +7,7 @@ import { dataRequests, type DataResponses } from './contract/data'
 import { devicesRequests, type DevicesResponses } from './contract/devices'
 import { modelsRequests, type ModelsResponses } from './contract/models'
 import { profileRequests, type ProfileResponses } from './contract/profile'
+import { settingsRequests, type SettingsResponses } from './contract/settings'
 import type { LabErrorPayload } from './errors'
 
 export * from './contract/core'
@@ -15,6 +16,7 @@ export * from './contract/devices'
 export * from './contract/measure'
 export * from './contract/models'
 export * from './contract/profile'
+export * from './contract/settings'
 export * from './errors'
 
 export const LAB_API_VERSION = 1
@@ -24,10 +26,11 @@ export const requestSchemas = {
   ...devicesRequests,
   ...dataRequests,
   ...modelsRequests,
-  ...profileRequests
+  ...profileRequests,
+  ...settingsRequests
 } as const
 
-export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses & ProfileResponses
+export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses & ProfileResponses & SettingsResponses
 
 export type MethodName = keyof typeof requestSchemas & keyof Responses
 export const METHOD_NAMES = Object.keys(requestSchemas) as MethodName[]

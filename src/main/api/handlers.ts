@@ -82,6 +82,10 @@ export function createHandlers(lab: Lab): Handlers {
     'data.list': async () => listDatasets({ dataDir: lab.dataDir }),
     'data.inspect': async (req) => inspectDataset(req.name, { dataDir: lab.dataDir, path: req.path }),
 
+    // ---- settings ----
+    'settings.get': async () => lab.settings.get(),
+    'settings.set': async (req) => lab.settings.set(req),
+
     // ---- profile, lookup tables, predictor ----
     ...profileHandlers(lab)
   }

@@ -19,6 +19,8 @@ export interface LabDevicesOptions {
   /** Remote adb servers ('host:port') to track besides the local one. */
   adbServers?: string[]
   env?: NodeJS.ProcessEnv
+  /** Settings → Benchmark tool, read at each measurement. */
+  toolSource?: () => { localFile: string | null; allowDownload: boolean }
 }
 
 export class LabDevices {
@@ -27,6 +29,9 @@ export class LabDevices {
   readonly host = new HostTarget()
   private adbProblem: string | null = null
   private starting: Promise<void> | null = null
+  /** Virtual phones this lab started (first run, or "Add virtual phone"): they stop when the lab closes. */
+  private readonly ownedVirtualPhones = new Set<string>()
+  private stopped = false
 
   constructor(private readonly opts: LabDevicesOptions) {
     this.registry = opts.registry
@@ -34,7 +39,8 @@ export class LabDevices {
       registry: opts.registry,
       remoteServers: opts.adbServers ?? [],
       cacheDir: path.join(opts.dataDir, 'adb'),
-      env: opts.env
+      env: opts.env,
+      toolSource: opts.toolSource
     })
   }
 
@@ -52,8 +58,30 @@ export class LabDevices {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true
+    for (const serial of this.ownedVirtualPhones) await stopVirtualPhoneDaemon(serial).catch(() => undefined)
+    this.ownedVirtualPhones.clear()
     this.adb.stop()
     await this.host.close()
+  }
+
+  /**
+   * First run without a phone: when adb works and no phone (real or virtual) is ready, start one virtual phone so
+   * Profile works at once. Returns its serial, or null when nothing was needed (or adb is missing: the window says
+   * how to install it, and "This computer" keeps working).
+   */
+  async ensurePhoneForFirstRun(): Promise<string | null> {
+    await this.start()
+    if (this.adbProblem) return null
+    const ready = () => this.registry.list().some((d) => d.kind !== 'host' && d.state === 'device')
+    // Phones plugged in a moment ago may still be coming up (offline → device).
+    for (let i = 0; i < 10 && !ready(); i++) {
+      if (this.registry.list().every((d) => d.kind === 'host')) break
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    if (ready()) return null
+    const phone = await this.startVirtualPhone({ name: 'virtual-pixel', threads: 4 })
+    return phone.serial
   }
 
   status(): DevicesStatus {
@@ -82,7 +110,15 @@ export class LabDevices {
 
   async startVirtualPhone(req: { name?: string; threads?: number }): Promise<VirtualPhoneInfo> {
     const info = await startVirtualPhoneDaemon({ name: req.name, threads: req.threads, adb: this.localAdbServer() })
+    this.ownedVirtualPhones.add(info.serial)
+    if (this.stopped) {
+      // The lab closed while the phone was starting: do not leave it behind.
+      this.ownedVirtualPhones.delete(info.serial)
+      await stopVirtualPhoneDaemon(info.serial).catch(() => undefined)
+      throw new LabError('conflict', 'The lab closed while the virtual phone was starting.')
+    }
     if (!info.adbConnected) {
+      this.ownedVirtualPhones.delete(info.serial)
       await stopVirtualPhoneDaemon(info.serial).catch(() => undefined)
       throw new LabError('device_unavailable', `The virtual phone started but could not join the adb server at ${this.localAdbServer()}: ${info.adbError ?? 'no answer'}. ${this.adbProblem ?? ''}`.trim())
     }
@@ -91,6 +127,8 @@ export class LabDevices {
 
   async stopVirtualPhone(serial: string): Promise<VirtualPhoneInfo[]> {
     await stopVirtualPhoneDaemon(serial === 'all' ? 'all' : serial)
+    if (serial === 'all') this.ownedVirtualPhones.clear()
+    else this.ownedVirtualPhones.delete(serial)
     return this.listVirtualPhones()
   }
 
