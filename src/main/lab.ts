@@ -5,6 +5,7 @@ import os from 'node:os'
 import { LAB_API_VERSION, type LabInfo, type LabMode } from '../shared/api'
 import type { Handlers } from './api/dispatch'
 import { createHandlers } from './api/handlers'
+import { saveLookupTableService } from './profile/handlers'
 import { LabDevices } from './devices/service'
 import { DeviceRegistry } from './devices/registry'
 import { LabEvents } from './events'
@@ -74,6 +75,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   const services: Record<string, JobService> = {
     measure: devices.measureService(),
     device: devices.deviceService(),
+    'tables.save': saveLookupTableService(store),
     'runs.setFigures': async (args) => {
       const { runId, figures } = args as { runId: string; figures: Record<string, number> }
       const run = store.getRun(runId)

@@ -55,6 +55,8 @@ export interface PredictionCheck {
   kendallTau: number
   /** Fitted per-device overhead added to every prediction (ms). */
   overheadMs: number
+  /** The same for energy (mJ), when both the table and the measurements have energy. */
+  overheadMj?: number | null
   points: { architecture: string; predictedMs: number; measuredMs: number; predictedMj: number | null; measuredMj: number | null }[]
 }
 
@@ -73,6 +75,18 @@ export interface LookupTableSummary {
   /** Wall time of profiling by each method (ms), when measured. */
   durationMs: { packed: number | null; perBlock: number | null }
   source: 'measured' | 'imported'
+  /** With method 'both': how far the per-block entries are from the packed ones, and the per-block table's check. */
+  agreement?: MethodAgreement | null
+}
+
+export interface MethodAgreement {
+  keys: number
+  /** Median of |packed − per-block| / per-block over the keys (%). */
+  medianAbsDiffPct: number
+  /** Share of keys whose packed entry is within ±10% of the per-block one (0..1). */
+  within10Pct: number
+  /** The prediction check computed with the per-block entries on the same measured networks. */
+  perBlockCheck: Omit<PredictionCheck, 'points'> | null
 }
 
 export interface LookupTable extends LookupTableSummary {

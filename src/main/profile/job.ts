@@ -1,0 +1,279 @@
+// The 'profile' job: measure every distinct block configuration of a space (and the fixed layers) on one device,
+// by packed probes, one model per block, or both; then check the table's predictions on random networks measured
+// end to end, and store the table with its check. Every measured model is checkpointed, so a cancelled or
+// interrupted job resumes where it stopped and never measures a stored key again.
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { BenchmarkSettings, Measurement, MeasurementRecordInfo } from '../../shared/api'
+import type { LookupTableSummary, LutEntry, MethodAgreement, PredictionCheck, ProfileRequest } from '../../shared/contract/profile'
+import type { JobContext, JobRunner } from '../jobs/runner'
+import { syntheticCalibration, exportArchitecture } from '../model/export'
+import { initWeights, INPUT_NAME, type Network } from '../model/ir'
+import { createRng } from '../model/rng'
+import { architectureKeys, architectureToString, blockNetwork, enumerateBlockConfigs, getSpace, parseArchitecture, sampleArchitecture, type KeyedBlockConfig, type SearchSpace } from '../model/space'
+import { writeTflite, type LayerPrecision } from '../model/tflite/writer'
+import { attributeProbeOps, planProbes, type Probe } from './packing'
+import { predictionCheck, sumEntries, type CheckSample } from './predictor'
+import { median } from './stats'
+import { makeEntry, type EntryStats, type TableToSave } from './table'
+
+export interface ProfileJobParams extends ProfileRequest {
+  runId: string | null
+  deviceLabel: string
+  /** Most blocks per packed probe (default 24). */
+  maxBlocksPerProbe?: number
+}
+
+export interface ProfileCheckpoint {
+  /** Steady time (and energy) of a one-op model: what one invoke costs beyond its ops. */
+  baseline: { ms: number; mj: number | null } | null
+  packed: Record<string, EntryStats>
+  perBlock: Record<string, EntryStats>
+  check: { architecture: string; measuredMs: number; measuredMj: number | null }[]
+  elapsedMs: { packed: number; perBlock: number; check: number }
+  /** Keys whose packed probe could not be attributed and were measured one by one instead. */
+  packedFallbackKeys: string[]
+}
+
+export interface ProfileJobResult {
+  tableId: string
+  entries: number
+  /** Keys measured by this run of the job (a resumed job skips the ones its checkpoint holds). */
+  measuredKeys: string[]
+  skippedKeys: string[]
+  check: Omit<PredictionCheck, 'points'> | null
+  agreement: MethodAgreement | null
+  durationMs: { packed: number | null; perBlock: number | null; check: number }
+}
+
+/** The cheapest model the runtime accepts: one 1x1 conv on a 1x1x8 map. Its time is the per-invoke overhead. */
+export function baselineNetwork(): Network {
+  return {
+    name: 'baseline',
+    input: { shape: [1, 1, 8], dtype: 'float32' },
+    layers: [{ name: 'baseline', op: 'conv2d', inputs: [INPUT_NAME], filters: 8, kernel: [1, 1], strides: [1, 1], padding: 'same', activation: 'none', useBias: true }],
+    outputs: ['baseline']
+  }
+}
+
+function modelBytes(net: Network, precision: LayerPrecision, seed: number): Uint8Array {
+  const calibration = precision === 'int8' ? syntheticCalibration(net, 4, seed) : undefined
+  return writeTflite(net, initWeights(net, seed), { precision, calibration })
+}
+
+export function resolveSpace(req: Pick<ProfileRequest, 'space' | 'input' | 'widthMult'>): SearchSpace {
+  return getSpace(req.space, { input: req.input, widthMult: req.widthMult })
+}
+
+export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobResult> = {
+  async run(ctx) {
+    const p = ctx.params
+    const space = resolveSpace(p)
+    const configs = enumerateBlockConfigs(space)
+    const cp: ProfileCheckpoint = ctx.loadCheckpoint() ?? { baseline: null, packed: {}, perBlock: {}, check: [], elapsedMs: { packed: 0, perBlock: 0, check: 0 }, packedFallbackKeys: [] }
+    const methods = p.method === 'both' ? (['packed', 'per-block'] as const) : ([p.method] as const)
+    const skippedKeys = [...new Set([...Object.keys(cp.packed), ...Object.keys(cp.perBlock)])]
+    const measuredKeys = new Set<string>()
+    const plain: BenchmarkSettings = { ...p.settings }
+    const profiled: BenchmarkSettings = { ...p.settings, profileOps: true }
+    let modelsMeasured = 0
+
+    const blocksTotal = configs.length * methods.length
+    const blocksDone = () => methods.reduce((n, m) => n + Object.keys(m === 'packed' ? cp.packed : cp.perBlock).length, 0)
+    const progress = (stage: string) => {
+      const done = blocksDone() + cp.check.length
+      const total = blocksTotal + p.checkNetworks
+      ctx.reportProgress({ fraction: total ? Math.min(0.99, done / total) : 0.99, stage, counters: { blocksDone: blocksDone(), blocksTotal, checkDone: cp.check.length, checkTotal: p.checkNetworks } })
+    }
+    const measure = async (bytes: Uint8Array, settings: BenchmarkSettings): Promise<Measurement> => {
+      ctx.signal.throwIfAborted()
+      // Let the device cool between models (not before the first one of this run).
+      if (modelsMeasured > 0 && p.coolDownMs > 0) await sleep(p.coolDownMs, undefined, { signal: ctx.signal })
+      modelsMeasured++
+      const record = await ctx.call<MeasurementRecordInfo>('measure', { serial: p.serial, model: bytes, settings, runId: p.runId })
+      return record.measurement
+    }
+    const timed = async (phase: keyof ProfileCheckpoint['elapsedMs'], work: () => Promise<void>) => {
+      const t0 = Date.now()
+      await work()
+      cp.elapsedMs[phase] += Date.now() - t0
+      await ctx.checkpoint(cp)
+    }
+
+    progress('Measuring the per-invoke overhead')
+    if (!cp.baseline) {
+      const m = await measure(modelBytes(baselineNetwork(), p.precision, p.seed), plain)
+      cp.baseline = { ms: m.steady.meanMs, mj: m.energy?.energyPerInferenceMj ?? null }
+      await ctx.checkpoint(cp)
+    }
+    const baseline = cp.baseline
+
+    /** One model per block; the entry is its steady time minus the per-invoke overhead. */
+    const measurePerBlock = async (c: KeyedBlockConfig, into: Record<string, EntryStats>) => {
+      const m = await measure(modelBytes(blockNetwork(c.config), p.precision, p.seed), plain)
+      const meanMs = Math.max(0, m.steady.meanMs - baseline.ms)
+      const e = m.energy
+      into[c.key] = {
+        count: m.steady.count,
+        meanMs,
+        stdMs: m.steady.stdMs ?? 0,
+        energyMj: e ? Math.max(0, e.energyPerInferenceMj - (baseline.mj ?? 0)) : null,
+        energyStdMj: e ? e.uncertaintyMj : null
+      }
+      measuredKeys.add(c.key)
+    }
+
+    for (const method of methods) {
+      if (method === 'per-block') {
+        for (const c of configs) {
+          if (cp.perBlock[c.key]) continue
+          progress(`Per block: ${Object.keys(cp.perBlock).length + 1} of ${configs.length} (${c.key})`)
+          await timed('perBlock', () => measurePerBlock(c, cp.perBlock))
+        }
+      } else {
+        const todo = configs.filter((c) => !cp.packed[c.key])
+        const probes = planProbes(todo, { maxBlocksPerProbe: p.maxBlocksPerProbe })
+        for (const [i, probe] of probes.entries()) {
+          progress(`Packed probe ${i + 1} of ${probes.length}: ${probe.blocks.length} blocks`)
+          await timed('packed', () => measureProbe(ctx, probe, todo, p, baseline, measure, measurePerBlock, cp, measuredKeys))
+        }
+      }
+    }
+
+    // ---- prediction check: random networks measured end to end
+    const rng = createRng(p.seed)
+    const archs = Array.from({ length: p.checkNetworks }, () => sampleArchitecture(space, rng))
+    for (let i = cp.check.length; i < archs.length; i++) {
+      progress(`Check network ${i + 1} of ${archs.length}`)
+      await timed('check', async () => {
+        const arch = architectureToString(archs[i])
+        const { bytes } = exportArchitecture({ space: p.space, input: p.input, widthMult: p.widthMult, arch, precision: p.precision, seed: p.seed + i, softmax: false })
+        const m = await measure(bytes, plain)
+        cp.check.push({ architecture: arch, measuredMs: m.steady.meanMs, measuredMj: m.energy?.energyPerInferenceMj ?? null })
+      })
+    }
+
+    // ---- the table
+    const primary = methods[0] === 'packed' ? cp.packed : cp.perBlock
+    const rowsOf = (stats: Record<string, EntryStats>): LutEntry[] => configs.map((c) => makeEntry(space, c.key, stats[c.key]))
+    const rows = rowsOf(primary)
+    const checkOf = (tableRows: LutEntry[]): PredictionCheck | null => {
+      if (cp.check.length === 0) return null
+      const samples: CheckSample[] = cp.check.map((c) => {
+        const sum = sumEntries(tableRows, architectureKeys(space, parseArchitecture(space, c.architecture)))
+        return { architecture: c.architecture, sumMs: sum.latencyMs, sumMj: sum.energyMj, measuredMs: c.measuredMs, measuredMj: c.measuredMj }
+      })
+      return predictionCheck(samples)
+    }
+    const check = checkOf(rows)
+    let agreement: MethodAgreement | null = null
+    if (p.method === 'both') {
+      const diffs = configs.map((c) => Math.abs(cp.packed[c.key].meanMs - cp.perBlock[c.key].meanMs) / Math.max(cp.perBlock[c.key].meanMs, 1e-6))
+      const perBlockCheck = checkOf(rowsOf(cp.perBlock))
+      agreement = {
+        keys: configs.length,
+        medianAbsDiffPct: 100 * median(diffs),
+        within10Pct: diffs.filter((d) => d <= 0.1).length / diffs.length,
+        perBlockCheck: perBlockCheck ? withoutPoints(perBlockCheck) : null
+      }
+    }
+    const durationMs = {
+      packed: methods.includes('packed' as never) ? cp.elapsedMs.packed : null,
+      perBlock: methods.includes('per-block' as never) ? cp.elapsedMs.perBlock : null
+    }
+    const toSave: TableToSave = {
+      deviceSerial: p.serial,
+      space: p.space,
+      meta: {
+        deviceLabel: p.deviceLabel,
+        method: p.method,
+        precision: p.precision,
+        settings: p.settings,
+        runId: p.runId,
+        durationMs,
+        source: 'measured',
+        spaceOptions: { input: p.input, widthMult: p.widthMult },
+        agreement
+      },
+      rows,
+      check
+    }
+    const saved = await ctx.call<LookupTableSummary>('tables.save', toSave)
+    if (p.runId) {
+      const figures: Record<string, number> = { entries: rows.length, baselineMs: baseline.ms }
+      if (durationMs.packed !== null) figures.packedMs = durationMs.packed
+      if (durationMs.perBlock !== null) figures.perBlockMs = durationMs.perBlock
+      if (check) Object.assign(figures, { within10Pct: check.within10Pct, rmseMs: check.rmseMs, kendallTau: check.kendallTau, overheadMs: check.overheadMs })
+      if (agreement) figures.methodsMedianDiffPct = agreement.medianAbsDiffPct
+      await ctx.call('runs.setFigures', { runId: p.runId, figures })
+    }
+    ctx.reportProgress({
+      fraction: 1,
+      stage: check ? `Table of ${rows.length} keys; ${(100 * check.within10Pct).toFixed(0)}% of ${check.networks} networks predicted within ±10%` : `Table of ${rows.length} keys`,
+      counters: { blocksDone: blocksTotal, blocksTotal, checkDone: cp.check.length, checkTotal: p.checkNetworks }
+    })
+    return {
+      tableId: saved.id,
+      entries: rows.length,
+      measuredKeys: [...measuredKeys],
+      skippedKeys,
+      check: check ? withoutPoints(check) : null,
+      agreement,
+      durationMs: { ...durationMs, check: cp.elapsedMs.check }
+    }
+  }
+}
+
+function withoutPoints(c: PredictionCheck): Omit<PredictionCheck, 'points'> {
+  const { points: _points, ...rest } = c
+  void _points
+  return rest
+}
+
+/**
+ * One probe: a single push and run with op profiling; each block gets its operators' share of the probe's steady
+ * time beyond the per-invoke overhead. The tool's per-op averages include warm-up runs, so they are used as
+ * shares of the clean steady figure rather than as absolute times. A probe whose rows cannot be attributed is
+ * measured block by block instead.
+ */
+async function measureProbe(
+  ctx: JobContext<ProfileJobParams, ProfileCheckpoint>,
+  probe: Probe,
+  todo: readonly KeyedBlockConfig[],
+  p: ProfileJobParams,
+  baseline: { ms: number; mj: number | null },
+  measure: (bytes: Uint8Array, settings: BenchmarkSettings) => Promise<Measurement>,
+  measurePerBlock: (c: KeyedBlockConfig, into: Record<string, EntryStats>) => Promise<void>,
+  cp: ProfileCheckpoint,
+  measuredKeys: Set<string>
+): Promise<void> {
+  const m = await measure(modelBytes(probe.network, p.precision, p.seed), { ...p.settings, profileOps: true })
+  let attribution: ReturnType<typeof attributeProbeOps>
+  try {
+    attribution = attributeProbeOps(probe, m.ops)
+  } catch (e) {
+    ctx.log(`${e instanceof Error ? e.message : String(e)} Measuring its ${probe.blocks.length} blocks one by one.`)
+    for (const b of probe.blocks) {
+      const c = todo.find((t) => t.key === b.key) as KeyedBlockConfig
+      await measurePerBlock(c, cp.packed)
+      cp.packedFallbackKeys.push(b.key)
+    }
+    return
+  }
+  const opsMs = attribution.opsMs
+  const scale = opsMs > 0 ? Math.max(0, m.steady.meanMs - baseline.ms) / opsMs : 0
+  const energy = m.energy
+  const energyBeyondBaseline = energy ? Math.max(0, energy.energyPerInferenceMj - (baseline.mj ?? 0)) : null
+  for (const b of probe.blocks) {
+    const opMs = attribution.blockMs.get(b.key) ?? 0
+    const share = opsMs > 0 ? opMs / opsMs : 0
+    cp.packed[b.key] = {
+      count: m.steady.count,
+      meanMs: opMs * scale,
+      // The run-to-run spread of a block inside a probe is not reported; its share of the probe's spread is.
+      stdMs: (m.steady.stdMs ?? 0) * share,
+      energyMj: energyBeyondBaseline !== null ? energyBeyondBaseline * share : null,
+      energyStdMj: energy ? energy.uncertaintyMj * share : null
+    }
+    measuredKeys.add(b.key)
+  }
+}
