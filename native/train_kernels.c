@@ -1,0 +1,195 @@
+// Training kernels for the tfjs WebAssembly backend (NHWC float32, dilation 1, depth multiplier 1).
+// The module imports the tfjs backend's own memory, so every pointer below is an offset into the heap that
+// holds the tensors: no copies in or out. The functions use no stack and no globals, so they never touch
+// memory the tfjs module owns besides the given output buffers. Vectorised over channels with wasm SIMD.
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(name)))
+
+static inline int clamp_lo(int v, int lo) { return v < lo ? lo : v; }
+static inline int clamp_hi(int v, int hi) { return v > hi ? hi : v; }
+
+static void zero(float *p, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(p + i, wasm_f32x4_splat(0.f));
+  for (; i < n; i++) p[i] = 0.f;
+}
+
+// o[c] += a[c] * b[c] for c < n
+static inline void fma_row(float *o, const float *a, const float *b, int n) {
+  int c = 0;
+  for (; c + 8 <= n; c += 8) {
+    v128_t o0 = wasm_v128_load(o + c), o1 = wasm_v128_load(o + c + 4);
+    o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(b + c)));
+    o1 = wasm_f32x4_add(o1, wasm_f32x4_mul(wasm_v128_load(a + c + 4), wasm_v128_load(b + c + 4)));
+    wasm_v128_store(o + c, o0);
+    wasm_v128_store(o + c + 4, o1);
+  }
+  for (; c + 4 <= n; c += 4) {
+    v128_t o0 = wasm_v128_load(o + c);
+    wasm_v128_store(o + c, wasm_f32x4_add(o0, wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(b + c))));
+  }
+  for (; c < n; c++) o[c] += a[c] * b[c];
+}
+
+// o[c] += s * b[c] for c < n
+static inline void axpy_row(float *o, float s, const float *b, int n) {
+  v128_t sv = wasm_f32x4_splat(s);
+  int c = 0;
+  for (; c + 8 <= n; c += 8) {
+    v128_t o0 = wasm_v128_load(o + c), o1 = wasm_v128_load(o + c + 4);
+    o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(sv, wasm_v128_load(b + c)));
+    o1 = wasm_f32x4_add(o1, wasm_f32x4_mul(sv, wasm_v128_load(b + c + 4)));
+    wasm_v128_store(o + c, o0);
+    wasm_v128_store(o + c + 4, o1);
+  }
+  for (; c + 4 <= n; c += 4) wasm_v128_store(o + c, wasm_f32x4_add(wasm_v128_load(o + c), wasm_f32x4_mul(sv, wasm_v128_load(b + c))));
+  for (; c < n; c++) o[c] += s * b[c];
+}
+
+// Depthwise filter gradient: dw[p,q,c] = sum over b,i,j of x[b, i*sh+p-pt, j*sw+q-pl, c] * dy[b,i,j,c].
+EXPORT("dw_backprop_filter")
+void dw_backprop_filter(const float *x, const float *dy, float *dw, int B, int H, int W, int C, int Ho, int Wo,
+                        int KH, int KW, int sh, int sw, int pt, int pl) {
+  zero(dw, KH * KW * C);
+  for (int b = 0; b < B; b++) {
+    for (int i = 0; i < Ho; i++) {
+      const float *dyRow = dy + ((long)(b * Ho + i) * Wo) * C;
+      for (int p = 0; p < KH; p++) {
+        int h = i * sh + p - pt;
+        if (h < 0 || h >= H) continue;
+        const float *xRow = x + ((long)(b * H + h) * W) * C;
+        for (int q = 0; q < KW; q++) {
+          float *o = dw + (p * KW + q) * C;
+          // valid j: 0 <= j*sw + q - pl < W
+          int jLo = clamp_lo((pl - q + sw - 1) / sw, 0);
+          if (pl - q < 0) jLo = 0;
+          int jHi = clamp_hi((W - 1 - q + pl) / sw + 1, Wo);
+          for (int j = jLo; j < jHi; j++) fma_row(o, xRow + (j * sw + q - pl) * C, dyRow + j * C, C);
+        }
+      }
+    }
+  }
+}
+
+// Depthwise input gradient: dx[b,h,w,c] = sum over p,q of dy[b,i,j,c] * f[p,q,c] where h = i*sh+p-pt, w = j*sw+q-pl.
+EXPORT("dw_backprop_input")
+void dw_backprop_input(const float *dy, const float *f, float *dx, int B, int H, int W, int C, int Ho, int Wo,
+                       int KH, int KW, int sh, int sw, int pt, int pl) {
+  zero(dx, B * H * W * C);
+  for (int b = 0; b < B; b++) {
+    for (int i = 0; i < Ho; i++) {
+      const float *dyRow = dy + ((long)(b * Ho + i) * Wo) * C;
+      for (int p = 0; p < KH; p++) {
+        int h = i * sh + p - pt;
+        if (h < 0 || h >= H) continue;
+        float *dxRow = dx + ((long)(b * H + h) * W) * C;
+        for (int q = 0; q < KW; q++) {
+          const float *fr = f + (p * KW + q) * C;
+          int jLo = pl - q > 0 ? (pl - q + sw - 1) / sw : 0;
+          int jHi = clamp_hi((W - 1 - q + pl) / sw + 1, Wo);
+          for (int j = jLo; j < jHi; j++) fma_row(dxRow + (j * sw + q - pl) * C, dyRow + j * C, fr, C);
+        }
+      }
+    }
+  }
+}
+
+// Column sums: out[c] = sum over n of x[n, c] (bias gradients: a Sum over every axis but the last).
+EXPORT("column_sum")
+void column_sum(const float *x, float *out, int N, int C) {
+  zero(out, C);
+  for (int n = 0; n < N; n++) {
+    const float *r = x + (long)n * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), wasm_v128_load(r + c)));
+    for (; c < C; c++) out[c] += r[c];
+  }
+}
+
+// 1x1 convolution filter gradient: dw[ci, co] = sum over n of x[n, ci] * dy[n, co] (x [N,Cin], dy [N,Cout]).
+// Rows are taken in blocks that stay in cache; inside a block, 4x8 tiles of dw live in registers.
+#define ROW_BLOCK 128
+EXPORT("matmul_tn")
+void matmul_tn(const float *x, const float *dy, float *dw, int N, int Cin, int Cout) {
+  zero(dw, Cin * Cout);
+  for (int n0 = 0; n0 < N; n0 += ROW_BLOCK) {
+    int n1 = n0 + ROW_BLOCK < N ? n0 + ROW_BLOCK : N;
+    int ci = 0;
+    for (; ci + 4 <= Cin; ci += 4) {
+      int co = 0;
+      for (; co + 8 <= Cout; co += 8) {
+        float *o = dw + ci * Cout + co;
+        v128_t a00 = wasm_v128_load(o), a01 = wasm_v128_load(o + 4);
+        v128_t a10 = wasm_v128_load(o + Cout), a11 = wasm_v128_load(o + Cout + 4);
+        v128_t a20 = wasm_v128_load(o + 2 * Cout), a21 = wasm_v128_load(o + 2 * Cout + 4);
+        v128_t a30 = wasm_v128_load(o + 3 * Cout), a31 = wasm_v128_load(o + 3 * Cout + 4);
+        for (int n = n0; n < n1; n++) {
+          const float *xr = x + (long)n * Cin + ci;
+          const float *dr = dy + (long)n * Cout + co;
+          v128_t d0 = wasm_v128_load(dr), d1 = wasm_v128_load(dr + 4);
+          v128_t x0 = wasm_f32x4_splat(xr[0]), x1 = wasm_f32x4_splat(xr[1]);
+          v128_t x2 = wasm_f32x4_splat(xr[2]), x3 = wasm_f32x4_splat(xr[3]);
+          a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x0, d0)); a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x0, d1));
+          a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x1, d0)); a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x1, d1));
+          a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x2, d0)); a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x2, d1));
+          a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x3, d0)); a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x3, d1));
+        }
+        wasm_v128_store(o, a00); wasm_v128_store(o + 4, a01);
+        wasm_v128_store(o + Cout, a10); wasm_v128_store(o + Cout + 4, a11);
+        wasm_v128_store(o + 2 * Cout, a20); wasm_v128_store(o + 2 * Cout + 4, a21);
+        wasm_v128_store(o + 3 * Cout, a30); wasm_v128_store(o + 3 * Cout + 4, a31);
+      }
+      for (; co < Cout; co++) {
+        for (int k = 0; k < 4; k++) {
+          float s = dw[(ci + k) * Cout + co];
+          for (int n = n0; n < n1; n++) s += x[(long)n * Cin + ci + k] * dy[(long)n * Cout + co];
+          dw[(ci + k) * Cout + co] = s;
+        }
+      }
+    }
+    for (; ci < Cin; ci++)
+      for (int n = n0; n < n1; n++) axpy_row(dw + ci * Cout, x[(long)n * Cin + ci], dy + (long)n * Cout, Cout);
+  }
+}
+
+// General convolution filter gradient (any kernel, stride, padding):
+// dw[p,q,ci,co] = sum over b,i,j of x[b, i*sh+p-pt, j*sw+q-pl, ci] * dy[b,i,j,co].
+EXPORT("conv_backprop_filter")
+void conv_backprop_filter(const float *x, const float *dy, float *dw, int B, int H, int W, int Cin, int Ho, int Wo,
+                          int Cout, int KH, int KW, int sh, int sw, int pt, int pl) {
+  zero(dw, KH * KW * Cin * Cout);
+  for (int b = 0; b < B; b++) {
+    for (int i = 0; i < Ho; i++) {
+      const float *dyRow = dy + ((long)(b * Ho + i) * Wo) * Cout;
+      for (int p = 0; p < KH; p++) {
+        int h = i * sh + p - pt;
+        if (h < 0 || h >= H) continue;
+        const float *xRow = x + ((long)(b * H + h) * W) * Cin;
+        for (int q = 0; q < KW; q++) {
+          float *o = dw + (p * KW + q) * Cin * Cout;
+          int jLo = pl - q > 0 ? (pl - q + sw - 1) / sw : 0;
+          int jHi = clamp_hi((W - 1 - q + pl) / sw + 1, Wo);
+          for (int j = jLo; j < jHi; j++) {
+            const float *xp = xRow + (j * sw + q - pl) * Cin;
+            const float *d = dyRow + j * Cout;
+            for (int ci = 0; ci < Cin; ci++) axpy_row(o + ci * Cout, xp[ci], d, Cout);
+          }
+        }
+      }
+    }
+  }
+}
+
+// relu6 gradient: dx = dy where 0 < x < 6, else 0.
+EXPORT("relu6_grad")
+void relu6_grad(const float *dy, const float *x, float *dx, int n) {
+  v128_t zero4 = wasm_f32x4_splat(0.f), six = wasm_f32x4_splat(6.f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t m = wasm_v128_and(wasm_f32x4_gt(xv, zero4), wasm_f32x4_lt(xv, six));
+    wasm_v128_store(dx + i, wasm_v128_and(m, wasm_v128_load(dy + i)));
+  }
+  for (; i < n; i++) dx[i] = (x[i] > 0.f && x[i] < 6.f) ? dy[i] : 0.f;
+}

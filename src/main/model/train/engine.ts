@@ -1,0 +1,51 @@
+// The training engine's backend: the fastest TensorFlow.js backend present (tfjs-node, then wasm, then cpu),
+// with the lab's native WebAssembly kernels on top of wasm. A person overrides the choice with the option or
+// the PROXYLESS_LAB_BACKEND environment variable (tensorflow | wasm | cpu); PROXYLESS_LAB_NATIVE_KERNELS=0
+// keeps the composed (tfjs-op) gradient kernels instead of the native ones.
+import * as tf from '@tensorflow/tfjs'
+import { LabError } from '../../../shared/errors'
+import { initTrainingBackend, type TrainingBackend } from '../backend'
+import { registerNativeTrainingKernels } from './native-kernels'
+
+export const BACKEND_ENV = 'PROXYLESS_LAB_BACKEND'
+export const NATIVE_KERNELS_ENV = 'PROXYLESS_LAB_NATIVE_KERNELS'
+const BACKENDS: readonly TrainingBackend[] = ['tensorflow', 'wasm', 'cpu']
+
+export interface EngineOptions {
+  /** Preferred backend; falls back to the next one (tensorflow → wasm → cpu) when it cannot start. */
+  backend?: TrainingBackend
+  /** Use the native wasm kernels (default true, or the env variable). */
+  nativeKernels?: boolean
+  log?: (line: string) => void
+}
+
+export interface EngineInfo {
+  backend: TrainingBackend
+  /** True when the native WebAssembly gradient kernels are registered. */
+  nativeKernels: boolean
+}
+
+function backendFromEnv(): TrainingBackend | undefined {
+  const v = process.env[BACKEND_ENV]?.trim().toLowerCase()
+  if (!v) return undefined
+  if (!(BACKENDS as readonly string[]).includes(v)) {
+    throw new LabError('bad_request', `${BACKEND_ENV}="${v}" is not a training backend; set it to tensorflow, wasm or cpu, or unset it.`, BACKEND_ENV)
+  }
+  return v as TrainingBackend
+}
+
+/** Starts the training backend in this thread (each worker calls it for its own tfjs instance). */
+export async function initTrainingEngine(opts: EngineOptions = {}): Promise<EngineInfo> {
+  const log = opts.log ?? ((l: string) => console.info(l))
+  const preferred = opts.backend ?? backendFromEnv()
+  const backend = await initTrainingBackend(preferred, () => undefined)
+  const wantNative = opts.nativeKernels ?? process.env[NATIVE_KERNELS_ENV] !== '0'
+  let nativeKernels = false
+  if (backend === 'wasm' && wantNative) nativeKernels = registerNativeTrainingKernels('wasm')
+  const how = preferred ? `requested ${preferred}` : 'fastest available'
+  const kernels = backend === 'wasm' ? (nativeKernels ? ', native SIMD gradient kernels' : ', composed gradient kernels') : ''
+  const slow = backend === 'cpu' ? ' (pure JavaScript: training will be very slow)' : ''
+  log(`Training engine: TensorFlow.js ${backend} backend (${how}${kernels})${slow}`)
+  if (tf.getBackend() !== backend) throw new LabError('internal', `The ${backend} backend was chosen but ${tf.getBackend()} is active.`)
+  return { backend, nativeKernels }
+}

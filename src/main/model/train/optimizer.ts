@@ -1,0 +1,54 @@
+// Optimizers over the flat parameter vector, applied once per step on the main thread (so every replica sees
+// the same weights). Formulas follow PyTorch, so runs compare with bench/pytorch_reference.py.
+import { LabError } from '../../../shared/errors'
+
+export type OptimizerConfig =
+  | { kind: 'sgd'; lr: number; momentum?: number; weightDecay?: number }
+  | { kind: 'adam'; lr: number; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number }
+
+export interface FlatOptimizer {
+  /** w ← update(w, g), in place. */
+  apply(weights: Float32Array, grad: Float64Array): void
+}
+
+export function createOptimizer(cfg: OptimizerConfig, size: number): FlatOptimizer {
+  if (!(cfg.lr > 0)) throw new LabError('bad_request', `The learning rate must be positive, got ${cfg.lr}.`, 'optimizer.lr')
+  const wd = cfg.weightDecay ?? 0
+  if (cfg.kind === 'sgd') {
+    // torch.optim.SGD: v ← μ·v + g; w ← w − lr·v (the first step has v = g).
+    const mu = cfg.momentum ?? 0
+    const v = new Float32Array(size)
+    return {
+      apply(w, g) {
+        for (let i = 0; i < size; i++) {
+          const gi = g[i] + wd * w[i]
+          v[i] = mu * v[i] + gi
+          w[i] -= cfg.lr * v[i]
+        }
+      }
+    }
+  }
+  if (cfg.kind === 'adam') {
+    // torch.optim.Adam (Kingma & Ba, Algorithm 1) with bias correction.
+    const b1 = cfg.beta1 ?? 0.9
+    const b2 = cfg.beta2 ?? 0.999
+    const eps = cfg.epsilon ?? 1e-8
+    const m = new Float32Array(size)
+    const v = new Float32Array(size)
+    let t = 0
+    return {
+      apply(w, g) {
+        t++
+        const c1 = 1 - Math.pow(b1, t)
+        const c2 = 1 - Math.pow(b2, t)
+        for (let i = 0; i < size; i++) {
+          const gi = g[i] + wd * w[i]
+          m[i] = b1 * m[i] + (1 - b1) * gi
+          v[i] = b2 * v[i] + (1 - b2) * gi * gi
+          w[i] -= (cfg.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps)
+        }
+      }
+    }
+  }
+  throw new LabError('bad_request', `Unknown optimizer "${(cfg as { kind: string }).kind}"; use sgd or adam.`, 'optimizer.kind')
+}

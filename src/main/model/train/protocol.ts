@@ -1,0 +1,50 @@
+// Messages between the ParallelTrainer (main thread) and its worker threads. Bulk data never travels in
+// messages: weights, gradients and the batch live in SharedArrayBuffers that both sides view.
+import type { TrainingBackend } from '../backend'
+
+export interface ParamSlot {
+  key: string
+  shape: number[]
+  /** Offset in floats inside the flat parameter vector. */
+  offset: number
+  size: number
+}
+
+export interface WorkerInit {
+  index: number
+  netJson: string
+  slots: ParamSlot[]
+  paramCount: number
+  /** Float32 [paramCount]: current weights, written by the main thread between steps. */
+  weights: SharedArrayBuffer
+  /** Float32 [workers * paramCount]: each worker writes its shard's mean gradient into its own row. */
+  grads: SharedArrayBuffer
+  backend?: TrainingBackend
+  nativeKernels?: boolean
+  /** Absolute path of a module exporting createTrainingLoss; absent = the IR network's loss. */
+  lossModule?: string
+  lossOptions?: unknown
+}
+
+export type ToWorker =
+  | { type: 'input'; images: SharedArrayBuffer; labels: SharedArrayBuffer }
+  | { type: 'step'; id: number; start: number; end: number; step: number; seed: number }
+  | { type: 'eval'; id: number; start: number; end: number; chunk: number; seed: number }
+  | { type: 'close' }
+
+export interface WorkerMemory {
+  /** Live tensors in this worker's tfjs engine after the call. */
+  numTensors: number
+  /** Bytes of this worker's WebAssembly heap (its backend's memory), 0 on other backends. */
+  wasmHeapBytes: number
+  /** Resident set of the whole process, sampled in this worker (threads share one process). */
+  rssBytes: number
+  /** Peak resident set of the whole process so far (process.resourceUsage().maxRSS). */
+  maxRssBytes: number
+}
+
+export type FromWorker =
+  | { type: 'ready'; index: number; backend: TrainingBackend; nativeKernels: boolean; memory: WorkerMemory }
+  | { type: 'stepped'; id: number; loss: number; memory: WorkerMemory }
+  | { type: 'evaluated'; id: number; lossSum: number; correct: number; memory: WorkerMemory }
+  | { type: 'failed'; id: number; message: string }

@@ -1,0 +1,107 @@
+// One replica of the data-parallel trainer: its own tfjs engine and backend in a worker thread. Each step it
+// loads the shared weights into its variables, computes the mean loss gradient over its shard of the shared
+// batch, and writes it into its own row of the shared gradient buffer. It never updates weights itself.
+import { parentPort, workerData } from 'worker_threads'
+import * as tf from '@tensorflow/tfjs'
+import { networkFromJson } from '../ir'
+import { initTrainingEngine } from './engine'
+import { createTrainingLoss, softmaxCrossEntropy, type TrainingLoss, type TrainingLossFactory } from './loss'
+import type { FromWorker, ToWorker, WorkerInit, WorkerMemory } from './protocol'
+
+const init = workerData as WorkerInit
+if (!parentPort) throw new Error('The training worker must run in a worker thread.')
+const port = parentPort
+
+function memory(): WorkerMemory {
+  const b = tf.findBackend('wasm') as unknown as { wasm?: { HEAPU8?: Uint8Array } } | null
+  return {
+    numTensors: tf.memory().numTensors,
+    wasmHeapBytes: tf.getBackend() === 'wasm' ? (b?.wasm?.HEAPU8?.byteLength ?? 0) : 0,
+    rssBytes: process.memoryUsage().rss,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024
+  }
+}
+
+const send = (m: FromWorker): void => port.postMessage(m)
+
+async function main(): Promise<void> {
+  const info = await initTrainingEngine({ backend: init.backend, nativeKernels: init.nativeKernels, log: () => undefined })
+  const net = networkFromJson(init.netJson)
+  const weights = new Float32Array(init.weights)
+  const gradRow = new Float32Array(init.grads, init.index * init.paramCount * 4, init.paramCount)
+  const params = new Map<string, tf.Variable>()
+  for (const s of init.slots) {
+    params.set(s.key, tf.variable(tf.tensor(weights.subarray(s.offset, s.offset + s.size), s.shape, 'float32'), true, `p${init.index}/${s.key}`))
+  }
+  const vars = [...params.values()]
+  // require(), not import(): inside a tsx/cjs worker a dynamic import of a .ts file fails on Node 20.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const factory: TrainingLossFactory = init.lossModule ? (require(init.lossModule) as { createTrainingLoss: TrainingLossFactory }).createTrainingLoss : createTrainingLoss
+  const loss: TrainingLoss = factory({ net, params, options: init.lossOptions })
+  const inputShape = net.input.shape
+  const imageSize = inputShape.reduce((a, b) => a * b, 1)
+  let images = new Float32Array(new SharedArrayBuffer(0))
+  let labels = new Int32Array(new SharedArrayBuffer(0))
+
+  const loadWeights = (): void => {
+    for (const s of init.slots) {
+      const v = params.get(s.key) as tf.Variable
+      tf.tidy(() => v.assign(tf.tensor(weights.subarray(s.offset, s.offset + s.size), s.shape, 'float32')))
+    }
+  }
+  const batch = (start: number, end: number): { xs: tf.Tensor; ys: tf.Tensor1D } => ({
+    xs: tf.tensor(images.subarray(start * imageSize, end * imageSize), [end - start, ...inputShape], 'float32'),
+    ys: tf.tensor1d(labels.subarray(start, end), 'int32')
+  })
+
+  port.on('message', (m: ToWorker) => {
+    try {
+      if (m.type === 'close') {
+        loss.dispose?.()
+        for (const v of vars) v.dispose()
+        port.close()
+        return
+      }
+      if (m.type === 'input') {
+        images = new Float32Array(m.images)
+        labels = new Int32Array(m.labels)
+        return
+      }
+      loadWeights()
+      if (m.type === 'step') {
+        const value = tf.tidy(() => {
+          const { xs, ys } = batch(m.start, m.end)
+          const { value, grads } = tf.variableGrads(() => loss.loss(xs, ys, { step: m.step, seed: m.seed }), vars)
+          for (const s of init.slots) {
+            const g = grads[(params.get(s.key) as tf.Variable).name]
+            if (g) gradRow.set(g.dataSync() as Float32Array, s.offset)
+            else gradRow.fill(0, s.offset, s.offset + s.size)
+          }
+          return value.dataSync()[0]
+        })
+        send({ type: 'stepped', id: m.id, loss: value, memory: memory() })
+        return
+      }
+      let lossSum = 0
+      let correct = 0
+      for (let a = m.start; a < m.end; a += m.chunk) {
+        const b = Math.min(m.end, a + m.chunk)
+        const [l, c] = tf.tidy(() => {
+          const { xs, ys } = batch(a, b)
+          const logits = loss.logits(xs, { step: -1, seed: m.seed })
+          const l = softmaxCrossEntropy(logits, ys)
+          const c = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.cast(ys, 'int32')), 'int32'))
+          return [l.dataSync()[0], c.dataSync()[0]]
+        })
+        lossSum += l * (b - a)
+        correct += c
+      }
+      send({ type: 'evaluated', id: m.id, lossSum, correct, memory: memory() })
+    } catch (e) {
+      send({ type: 'failed', id: 'id' in m ? m.id : -1, message: e instanceof Error ? e.message : String(e) })
+    }
+  })
+  send({ type: 'ready', index: init.index, backend: info.backend, nativeKernels: info.nativeKernels, memory: memory() })
+}
+
+main().catch((e) => send({ type: 'failed', id: -1, message: e instanceof Error ? (e.stack ?? e.message) : String(e) }))
