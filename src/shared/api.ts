@@ -2,6 +2,7 @@
 // Requests are zod schemas (validated at the door); responses and events are types.
 // Each capability keeps its part of the contract in ./contract/<capability>.ts; this file composes them.
 import { z } from 'zod'
+import { compareRequests, type CompareResponses } from './contract/compare'
 import { coreRequests, type CoreResponses, type DeviceInfo, type JobInfo } from './contract/core'
 import { dataRequests, type DataResponses } from './contract/data'
 import { devicesRequests, type DevicesResponses } from './contract/devices'
@@ -10,6 +11,7 @@ import { profileRequests, type ProfileResponses } from './contract/profile'
 import { settingsRequests, type SettingsResponses } from './contract/settings'
 import type { LabErrorPayload } from './errors'
 
+export * from './contract/compare'
 export * from './contract/core'
 export * from './contract/data'
 export * from './contract/devices'
@@ -27,10 +29,11 @@ export const requestSchemas = {
   ...dataRequests,
   ...modelsRequests,
   ...profileRequests,
-  ...settingsRequests
+  ...settingsRequests,
+  ...compareRequests
 } as const
 
-export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses & ProfileResponses & SettingsResponses
+export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses & ProfileResponses & SettingsResponses & CompareResponses
 
 export type MethodName = keyof typeof requestSchemas & keyof Responses
 export const METHOD_NAMES = Object.keys(requestSchemas) as MethodName[]

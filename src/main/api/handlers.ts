@@ -9,6 +9,7 @@ import { exportArchitecture, summarizeTflite } from '../model/export'
 import type { Lab } from '../lab'
 import type { Handlers } from './dispatch'
 import { profileHandlers } from '../profile/handlers'
+import { compareHandlers } from '../compare/handlers'
 
 export function createHandlers(lab: Lab): Handlers {
   const devicesReady = async () => {
@@ -87,6 +88,9 @@ export function createHandlers(lab: Lab): Handlers {
     'settings.set': async (req) => lab.settings.set(req),
 
     // ---- profile, lookup tables, predictor ----
-    ...profileHandlers(lab)
+    ...profileHandlers(lab),
+
+    // ---- runs, candidates, compare ----
+    ...compareHandlers(lab)
   }
 }

@@ -10,14 +10,16 @@ export interface MeasureJobParams {
   modelName: string
   settings: BenchmarkSettings
   runId: string | null
+  /** The candidate this model is (Compare's re-measure): the stored measurement carries it. */
+  candidateId?: string | null
 }
 
 export const runner: JobRunner<MeasureJobParams, null, MeasurementRecordInfo> = {
   async run(ctx) {
-    const { serial, model, modelName, settings, runId } = ctx.params
+    const { serial, model, modelName, settings, runId, candidateId = null } = ctx.params
     ctx.reportProgress({ fraction: 0.05, stage: `Measuring ${modelName} on ${serial}: ${settings.warmupRuns} warm-up and ${settings.runs} timed runs` })
     ctx.signal.throwIfAborted()
-    const record = await ctx.call<MeasurementRecordInfo>('measure', { serial, model, settings, runId })
+    const record = await ctx.call<MeasurementRecordInfo>('measure', { serial, model, settings, runId, candidateId })
     const m = record.measurement
     const figures: Record<string, number> = { latencyMeanMs: m.steady.meanMs, modelBytes: m.modelBytes }
     if (m.steady.stdMs !== null) figures.latencyStdMs = m.steady.stdMs
