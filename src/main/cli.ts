@@ -5,6 +5,7 @@ import { LabError, toErrorPayload, type MethodName, type RequestOf, type Respons
 import { dispatch } from './api/dispatch'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type Command, type CommandContext, type OptionSpec } from './cli/command'
 import { createOutput } from './cli/output'
+import { compareCommands } from './cli/compare-commands'
 import { coreCommands } from './cli/core-commands'
 import { deviceCommands } from './cli/device-commands'
 import { modelCommands } from './cli/model-commands'
@@ -17,7 +18,7 @@ export const GLOBAL_OPTIONS: OptionSpec = {
 }
 
 export function allCommands(): Command[] {
-  return [...coreCommands, ...deviceCommands, ...modelCommands]
+  return [...coreCommands, ...deviceCommands, ...modelCommands, ...compareCommands]
 }
 
 function findCommand(commands: Command[], args: string[]): { command: Command; rest: string[] } | null {

@@ -103,7 +103,7 @@ export function frontsSvg(fronts: CompareFronts, width = 880, height = 460): str
   const sy = scale(yLo, yHi, height - f.bottom, f.top)
   const clampX = (v: number) => Math.min(xHi, Math.max(xLo, v))
   const clampY = (v: number) => Math.min(yHi, Math.max(yLo, v))
-  const body: string[] = [axes(f, niceTicks(xLo, xHi), niceTicks(yLo, yHi), sx, sy, objectiveLabel(fronts), 'Accuracy', (v) => (yHi <= 1.05 ? `${(v * 100).toFixed(0)} %` : formatNumber(v)))]
+  const body: string[] = [axes(f, niceTicks(xLo, xHi), niceTicks(yLo, yHi), sx, sy, objectiveLabel(fronts), 'Accuracy', (v) => (yHi <= 1.05 ? `${Number((v * 100).toFixed(1))} %` : formatNumber(v)))]
   fronts.runs.forEach((run, i) => {
     const colour = RUN_COLOURS[i % RUN_COLOURS.length]
     const onFront = new Set(run.front)
