@@ -122,6 +122,15 @@ const TFLITE_KIND: Record<string, RegExp> = {
   dense: /^FULLY_CONNECTED$/
 }
 
+/**
+ * The operator a row stands for: the benchmark tool prints delegate rows with node type 'DelegateOpInvoke' and the
+ * operator in the name ('Delegate/Convolution (NHWC, F32) GEMM:5'); the host parser already puts it in nodeType.
+ */
+export function operatorName(row: OpTiming): string {
+  const m = row.source === 'delegate' ? /^Delegate\/(.*):\d+$/.exec(row.name) : null
+  return m ? m[1] : row.nodeType
+}
+
 /** Steady-state time of one op: the tool's average includes the first run (weight packing), so take it out. */
 export function steadyOpMs(op: OpTiming): number {
   const n = op.timesCalled ?? 0
@@ -158,10 +167,11 @@ export function attributeProbeOps(probe: Probe, ops: readonly OpTiming[]): Probe
   rows.forEach((row, i) => {
     const layer = layers[i]
     const kind = kinds[layer.op]
-    if (!kind || !kind.test(row.nodeType)) {
+    const opName = operatorName(row)
+    if (!kind || !kind.test(opName)) {
       throw new LabError(
         'internal',
-        `Probe ${probe.network.name}: op ${i + 1} is "${row.nodeType}" where layer ${layer.name} (${layer.op}) was expected, so per-block times cannot be trusted; profile this device per block (--per-block).`
+        `Probe ${probe.network.name}: op ${i + 1} is "${opName}" where layer ${layer.name} (${layer.op}) was expected, so per-block times cannot be trusted; profile this device per block (--per-block).`
       )
     }
     const ms = steadyOpMs(row)

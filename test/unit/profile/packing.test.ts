@@ -88,3 +88,11 @@ describe('packed probes', () => {
     expect(steadyOpMs({ ...row('x', 2, 0), firstMs: null, timesCalled: null })).toBe(2)
   })
 })
+
+describe('operator names of delegate rows', () => {
+  it("reads the operator from the name when the tool prints 'DelegateOpInvoke'", () => {
+    const probe = planProbes(enumerateBlockConfigs(getSpace('small')))[1]
+    const rows = probe.network.layers.map((l, i) => ({ ...row(XNN[l.op](l), 0.1, i), nodeType: 'DelegateOpInvoke' }))
+    expect(attributeProbeOps(probe, rows).opsMs).toBeCloseTo(0.1 * rows.length, 10)
+  })
+})

@@ -295,10 +295,11 @@ export function parseBenchmarkOutput(text: string): ParsedBenchmark {
   if (warmup && warmupAvgMs === null) warmupAvgMs = warmup.meanMs
 
   const regular = tables.filter((t) => t.section === 'regular' && t.headers.length > 0)
-  const runOrder = regular.find((t) => t.kind === 'run-order')
-  const ops: OpTiming[] = runOrder
-    ? runOrder.rows.map((cells, i) => rowToOp(runOrder, cells, i)).filter((op): op is OpTiming => op !== null)
-    : []
+  // The interpreter's Run Order, then (with a delegate) the "Delegate internal:" Run Order: one row per delegate
+  // operator, source 'delegate' (the lookup-table profiler attributes these to blocks).
+  const ops: OpTiming[] = regular
+    .filter((t) => t.kind === 'run-order')
+    .flatMap((t) => t.rows.map((cells, i) => rowToOp(t, cells, i)).filter((op): op is OpTiming => op !== null))
   const summaryTable = regular.find((t) => t.kind === 'summary')
   const opSummary: OpTiming[] = summaryTable
     ? summaryTable.rows.map((cells) => rowToOp(summaryTable, cells, null)).filter((op): op is OpTiming => op !== null)
