@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The HTML report opens in Chromium with its charts drawn (SVG points and step lines present) and asks for nothing
 // over the network: every request the page makes is recorded, and only the report itself may appear.
 import fs from 'node:fs'
