@@ -17,6 +17,10 @@ export const ICONS = {
   alert: ['M12 3.5l9.5 16.5h-19z', 'M12 10v4.5', 'M12 17.5h.01'],
   key: ['M8 15a4 4 0 1 1 0-8 4 4 0 0 1 0 8z', 'M12 11h9', 'M18 11v3', 'M21 11v2.5'],
   arrow: ['M5 12h14', 'M13 6l6 6-6 6'],
+  download: ['M12 3.5v11', 'M7.5 10l4.5 4.5 4.5-4.5', 'M4.5 19.5h15'],
+  upload: ['M12 15.5v-11', 'M7.5 9l4.5-4.5 4.5 4.5', 'M4.5 19.5h15'],
+  file: ['M6.5 2.5h7l4 4v15h-11z', 'M13.5 2.5v4h4'],
+  sort: ['M8 4.5v15', 'M4.5 8L8 4.5 11.5 8', 'M16 19.5v-15', 'M12.5 16l3.5 3.5 3.5-3.5'],
   logo: ['M4 20V14h5v-5h5V4h6', 'M4 20h16']
 } as const satisfies Record<string, readonly string[]>
 

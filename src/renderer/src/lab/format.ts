@@ -99,3 +99,24 @@ export function describeDeviceBriefly(device: DeviceInfo): string {
   const words = parts.filter((p): p is string => !!p).join(' · ')
   return words || device.serial
 }
+
+/** Clusters slowest first, named as people call them: little/big, or little/mid/big (then "prime" for a fourth). */
+export function nameCpuClusters(clusters: readonly CpuCluster[]): { name: string; text: string }[] {
+  if (clusters.length === 0) return []
+  const sorted = [...clusters].sort((a, b) => (a.maxFreqKhz ?? 0) - (b.maxFreqKhz ?? 0))
+  const names =
+    sorted.length === 1 ? ['All'] : sorted.length === 2 ? ['Little', 'Big'] : sorted.length === 3 ? ['Little', 'Mid', 'Big'] : sorted.map((_, i) => (i === sorted.length - 1 ? 'Prime' : `Cluster ${i + 1}`))
+  return sorted.map((c, i) => {
+    const cores = `${c.cores.length} ${c.cores.length === 1 ? 'core' : 'cores'}`
+    return { name: names[i], text: c.maxFreqKhz === null ? cores : `${cores} × ${formatFrequencyKhz(c.maxFreqKhz)}` }
+  })
+}
+
+/** The hottest thermal zones first, at most `limit` of them. */
+export function hottestZones(zonesC: Record<string, number>, limit = 4): { name: string; tempC: number }[] {
+  return Object.entries(zonesC)
+    .filter(([, t]) => Number.isFinite(t))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([name, tempC]) => ({ name, tempC }))
+}

@@ -83,6 +83,12 @@ export const useJobsStore = defineStore('jobs', () => {
   const cancel = (jobId: string) => act(jobId, 'jobs.cancel')
   const resume = (jobId: string) => act(jobId, 'jobs.resume')
 
+  /** A job this page just started: shown in the tray at once, before its job.added event arrives. */
+  function track(job: JobInfo): void {
+    seenUnfinished.value = { ...seenUnfinished.value, [job.id]: true }
+    upsert(job)
+  }
+
   function dismiss(jobId: string): void {
     dismissed.value = { ...dismissed.value, [jobId]: true }
   }
@@ -108,6 +114,7 @@ export const useJobsStore = defineStore('jobs', () => {
     startDemo,
     cancel,
     resume,
+    track,
     dismiss,
     dismissFinished
   }

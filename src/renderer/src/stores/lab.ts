@@ -3,7 +3,7 @@ import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import type { LabInfo, MethodName, RequestOf, ResponseOf } from '../../../shared/api'
 import { LabError } from '../../../shared/errors'
-import type { ConnectionStatus, LabConnection } from '../lab/client'
+import type { ConnectionStatus, LabConnection } from '../lab/transport'
 
 export const useLabStore = defineStore('lab', () => {
   const connection = shallowRef<LabConnection | null>(null)
