@@ -6,6 +6,7 @@ import { LAB_API_VERSION, type LabInfo, type LabMode } from '../shared/api'
 import type { Handlers } from './api/dispatch'
 import { createHandlers } from './api/handlers'
 import { saveLookupTableService } from './profile/handlers'
+import { searchServices } from './nas/services'
 import { LabDevices } from './devices/service'
 import { DeviceRegistry } from './devices/registry'
 import { LabEvents } from './events'
@@ -73,6 +74,7 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   })
   // Devices and the store live here; jobs in worker threads reach them through these services.
   const services: Record<string, JobService> = {
+    ...searchServices(store),
     measure: devices.measureService(),
     device: devices.deviceService(),
     'tables.save': saveLookupTableService(store),

@@ -17,7 +17,8 @@ export interface JobKindEntry {
 export const jobKinds: Partial<Record<JobKind, JobKindEntry>> = {
   demo: { file: './demo', load: () => import('./demo') },
   measure: { file: '../devices/measure-job', load: () => import('../devices/measure-job') },
-  profile: { file: '../profile/job', load: () => import('../profile/job') }
+  profile: { file: '../profile/job', load: () => import('../profile/job') },
+  search: { file: '../nas/job', load: () => import('../nas/job') }
 }
 
 export function hasJobKind(kind: string): kind is JobKind {

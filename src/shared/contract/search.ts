@@ -1,0 +1,142 @@
+// Search: a ProxylessNAS run driven by a device's measured lookup table, producing candidates that are trained,
+// exported (fp32 and int8), measured on the same device and stored beside their predicted latency and energy.
+import { z } from 'zod'
+import { Id, type JobInfo } from './core'
+import { BenchmarkSettingsSchema, type Measurement } from './measure'
+
+const MBCONV = z.enum(['k3e3', 'k3e6', 'k5e3', 'k5e6', 'k7e3', 'k7e6'])
+
+export const SearchBaselineSchema = z
+  .object({
+    /** The op every searchable block uses. */
+    op: MBCONV,
+    widthMult: z.number().min(0.25).max(2)
+  })
+  .strict()
+export type SearchBaseline = z.infer<typeof SearchBaselineSchema>
+
+const positive = z.number().positive().max(1e6)
+
+// Defaults: a fast search on Fashion-MNIST on 2 cores (a few thousand images, a few epochs, about ten minutes).
+export const SearchRequestSchema = z
+  .object({
+    serial: Id,
+    /** Lookup table from a profile of this device; left out, the search first measures each block on the device. */
+    tableId: Id.optional(),
+    dataset: z.enum(['fashion-mnist', 'mnist', 'cifar10']).default('fashion-mnist'),
+    space: z.enum(['small', 'mobile']).default('small'),
+    widthMult: z.number().min(0.25).max(2).default(1),
+    /** Stem stride of the small space: 2 trains about 4x faster than 1. */
+    stemStride: z.union([z.literal(1), z.literal(2)]).default(2),
+    /** One search per target (ms, latency objective); a Pareto set in one run. */
+    targetsMs: z.array(positive).max(10).default([]),
+    /** One search per target (mJ, energy objective). */
+    targetsMj: z.array(positive).max(10).default([]),
+    /** One search per λ of the 'add#linear' loss (with the first target, or the middle of the table's range). */
+    lambdas: z.array(z.number().min(0).max(100)).max(10).default([]),
+    objective: z.enum(['latency', 'energy']).default('latency'),
+    lossForm: z.enum(['mul#log', 'add#linear']).default('mul#log'),
+    gateMode: z.enum(['full_v2', 'two']).default('full_v2'),
+    epochs: z
+      .object({
+        warmup: z.number().int().min(0).max(500).default(2),
+        search: z.number().int().min(1).max(500).default(2),
+        retrain: z.number().int().min(0).max(500).default(3)
+      })
+      .strict()
+      .default({ warmup: 2, search: 2, retrain: 3 }),
+    batchSize: z.number().int().min(2).max(1024).default(64),
+    lr: z.number().positive().max(10).default(0.1),
+    archLr: z.number().positive().max(1).default(1e-3),
+    archEvery: z.number().int().min(1).max(1000).default(5),
+    subset: z
+      .object({
+        train: z.number().int().min(10).default(4000),
+        validation: z.number().int().min(10).default(1000),
+        test: z.number().int().min(10).default(2000)
+      })
+      .strict()
+      .default({ train: 4000, validation: 1000, test: 2000 }),
+    /** Retrain the derived network from scratch, or start from the supernet's weights. */
+    retrain: z.enum(['scratch', 'inherit']).default('inherit'),
+    baselines: z.array(SearchBaselineSchema).max(12).default([
+      { op: 'k3e6', widthMult: 0.5 },
+      { op: 'k3e3', widthMult: 1 },
+      { op: 'k5e6', widthMult: 1 }
+    ]),
+    precisions: z.array(z.enum(['fp32', 'int8'])).min(1).default(['fp32', 'int8']),
+    /** Test images the int8 accuracy is simulated on (bit-exact int8 arithmetic; slow, so fewer). */
+    int8EvalImages: z.number().int().min(0).max(10_000).default(300),
+    benchmark: BenchmarkSettingsSchema.default(BenchmarkSettingsSchema.parse({ runs: 20, warmupRuns: 3 })),
+    name: z.string().max(200).optional(),
+    seed: z.number().int().min(1).default(1)
+  })
+  .strict()
+export type SearchRequest = z.output<typeof SearchRequestSchema>
+export type SearchRequestInput = z.input<typeof SearchRequestSchema>
+
+/** Where a candidate came from. */
+export type CandidateOrigin =
+  | { kind: 'search'; target: number; unit: 'ms' | 'mJ'; lambda: number | null; lossForm: string; probabilities: number[][] }
+  | { kind: 'baseline'; op: string; widthMult: number }
+
+export interface CandidateArchitecture {
+  space: string
+  input: string
+  widthMult: number
+  stemStride: number
+  /** Compact form 'k3e6-zero-…'. */
+  architecture: string
+  origin: CandidateOrigin
+}
+
+export interface CandidateInfo {
+  id: string
+  runId: string
+  name: string
+  architecture: CandidateArchitecture
+  precision: 'fp32' | 'int8'
+  /** Test accuracy (0..1) of this precision (int8: simulated on `int8EvalImages` test images). */
+  accuracy: number | null
+  sizeBytes: number
+  macs: number
+  predictedLatencyMs: number | null
+  predictedEnergyMj: number | null
+  /** The latest measurement on the search's device. */
+  measuredLatencyMs: number | null
+  measuredEnergyMj: number | null
+  createdAt: number
+}
+
+export interface CandidateDetail extends CandidateInfo {
+  measurements: { id: string; measurement: Measurement }[]
+}
+
+export const searchRequests = {
+  'search.start': SearchRequestSchema,
+  'candidates.list': z.object({ runId: Id.optional() }).strict(),
+  'candidates.get': z.object({ id: Id }).strict()
+} as const
+
+export interface SearchResponses {
+  'search.start': JobInfo
+  'candidates.list': CandidateInfo[]
+  'candidates.get': CandidateDetail
+}
+
+/** What a finished search job returns. */
+export interface SearchResult {
+  runId: string
+  candidates: CandidateInfo[]
+  bestAccuracy: number | null
+}
+
+/** Per-step progress counters a view may show (JobProgress.counters). */
+export interface SearchProgressCounters {
+  epoch: number
+  step: number
+  stepsPerEpoch: number
+  loss: number
+  accuracy: number
+  expectedLatencyMs: number
+}
