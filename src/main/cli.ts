@@ -9,6 +9,7 @@ import { compareCommands } from './cli/compare-commands'
 import { coreCommands } from './cli/core-commands'
 import { deviceCommands } from './cli/device-commands'
 import { modelCommands } from './cli/model-commands'
+import { profileCommands } from './cli/profile-commands'
 import { createLab, type Lab } from './lab'
 
 export const GLOBAL_OPTIONS: OptionSpec = {
@@ -18,7 +19,7 @@ export const GLOBAL_OPTIONS: OptionSpec = {
 }
 
 export function allCommands(): Command[] {
-  return [...coreCommands, ...deviceCommands, ...modelCommands, ...compareCommands]
+  return [...coreCommands, ...deviceCommands, ...modelCommands, ...compareCommands, ...profileCommands]
 }
 
 function findCommand(commands: Command[], args: string[]): { command: Command; rest: string[] } | null {

@@ -8,6 +8,7 @@ import { dataRequests, type DataResponses } from './contract/data'
 import { devicesRequests, type DevicesResponses } from './contract/devices'
 import { modelsRequests, type ModelsResponses } from './contract/models'
 import { profileRequests, type ProfileResponses } from './contract/profile'
+import { quantizeRequests, type QuantizeResponses } from './contract/quantize'
 import { settingsRequests, type SettingsResponses } from './contract/settings'
 import type { LabErrorPayload } from './errors'
 
@@ -18,6 +19,7 @@ export * from './contract/devices'
 export * from './contract/measure'
 export * from './contract/models'
 export * from './contract/profile'
+export * from './contract/quantize'
 export * from './contract/settings'
 export * from './errors'
 
@@ -30,10 +32,11 @@ export const requestSchemas = {
   ...modelsRequests,
   ...profileRequests,
   ...settingsRequests,
-  ...compareRequests
+  ...compareRequests,
+  ...quantizeRequests
 } as const
 
-export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses & ProfileResponses & SettingsResponses & CompareResponses
+export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses & ProfileResponses & SettingsResponses & CompareResponses & QuantizeResponses
 
 export type MethodName = keyof typeof requestSchemas & keyof Responses
 export const METHOD_NAMES = Object.keys(requestSchemas) as MethodName[]

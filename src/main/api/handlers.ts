@@ -9,6 +9,7 @@ import { exportArchitecture, summarizeTflite } from '../model/export'
 import type { Lab } from '../lab'
 import type { Handlers } from './dispatch'
 import { profileHandlers } from '../profile/handlers'
+import { quantizeHandlers } from '../quant/handlers'
 import { compareHandlers } from '../compare/handlers'
 
 export function createHandlers(lab: Lab): Handlers {
@@ -91,6 +92,9 @@ export function createHandlers(lab: Lab): Handlers {
     ...profileHandlers(lab),
 
     // ---- runs, candidates, compare ----
-    ...compareHandlers(lab)
+    ...compareHandlers(lab),
+
+    // ---- quantize (HAQ) ----
+    ...quantizeHandlers(lab)
   }
 }

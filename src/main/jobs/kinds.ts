@@ -17,6 +17,7 @@ export interface JobKindEntry {
 export const jobKinds: Partial<Record<JobKind, JobKindEntry>> = {
   demo: { file: './demo', load: () => import('./demo') },
   measure: { file: '../devices/measure-job', load: () => import('../devices/measure-job') },
+  quantize: { file: '../quant/job', load: () => import('../quant/job') },
   profile: { file: '../profile/job', load: () => import('../profile/job') },
   search: { file: '../nas/job', load: () => import('../nas/job') }
 }
