@@ -21,9 +21,9 @@ function batches(seed: number): { xs: Float32Array; labels: Int32Array }[] {
 }
 const threadCount = (): number => fs.readdirSync('/proc/self/task').length
 
-async function run(workers: number, opts: { lossModule?: string } = {}): Promise<{ losses: number[]; weights: Map<string, Float32Array>; tensors: number[][]; trainer: ParallelTrainer }> {
+async function run(workers: number, opts: { lossModule?: string; chunk?: number } = {}): Promise<{ losses: number[]; weights: Map<string, Float32Array>; tensors: number[][]; trainer: ParallelTrainer }> {
   const trainer = await ParallelTrainer.create({
-    net, weights: initWeights(net, 5), workers, seed: 5, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 }, log: () => undefined,
+    net, weights: initWeights(net, 5), workers, seed: 5, chunk: opts.chunk, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 }, log: () => undefined,
     loss: opts.lossModule ? { module: opts.lossModule, options: { factor: 2 } } : undefined
   })
   const losses: number[] = []
@@ -85,6 +85,15 @@ describe('ParallelTrainer', () => {
     const deadline = Date.now() + 5000
     while (threadCount() > threadsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
     expect(threadCount()).toBeLessThanOrEqual(threadsBefore)
+  })
+
+  it('with a fixed chunk size, 1 and 2 workers give bit-identical losses and weights', async () => {
+    const one = await run(1, { chunk: 4 })
+    await one.trainer.dispose()
+    const two = await run(2, { chunk: 4 })
+    await two.trainer.dispose()
+    expect(two.losses).toEqual(one.losses)
+    expect(maxRelDiff(two.weights, one.weights)).toBe(0)
   })
 
   it('uses a custom loss module in every worker (the NAS extension point)', async () => {

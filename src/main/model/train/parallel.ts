@@ -1,8 +1,10 @@
 // Synchronous data-parallel training across CPU cores. N worker threads each hold a replica of the model on
-// their own tfjs backend. Each step the batch is split into contiguous shards; every worker writes its shard's
-// mean gradient into its row of a shared buffer; the main thread averages the rows weighted by shard size,
-// summing in worker order (so the result never depends on which thread finished first), and applies ONE
-// optimizer update to the shared weights, which every replica loads before its next step.
+// their own tfjs backend. Each step the batch is cut into contiguous chunks (by default one per worker);
+// workers take chunks from a shared counter, so a worker that is late or descheduled takes fewer, and write
+// chunk i's mean gradient into row i of a shared buffer. The main thread averages the rows weighted by chunk
+// size, summing in chunk order (so the result never depends on which thread did what, or when), and applies
+// ONE optimizer update to the shared weights, which every replica loads before its next step. With a fixed
+// `chunk`, results are bit-identical for any number of workers.
 //
 // Extension point: `loss: { module, options }` names a module exporting `createTrainingLoss` (see loss.ts).
 // The NAS supernet reuses all of this by giving its supernet parameters as `weights` and a module whose
@@ -27,6 +29,12 @@ export interface ParallelTrainerOptions {
   /** Worker threads; default the number of CPU cores. */
   workers?: number
   optimizer: OptimizerConfig
+  /**
+   * Images per chunk (the unit of work a worker takes). Default: ceil(batch / workers), i.e. one chunk per
+   * worker. A fixed value makes results independent of the number of workers; smaller chunks balance better
+   * on a busy machine but cost some speed per image.
+   */
+  chunk?: number
   /** ≥ 1. Seeds the default weights and the per-step seeds given to the loss. */
   seed?: number
   backend?: TrainingBackend
@@ -74,7 +82,10 @@ export class ParallelTrainer {
   readonly nativeKernels: boolean
   private readonly slots: ParamSlot[]
   private readonly weights: Float32Array
-  private readonly gradRows: Float32Array[]
+  private gradRows = new Float32Array(new SharedArrayBuffer(0))
+  private readonly counter: Int32Array
+  private readonly paramCount: number
+  private readonly chunk?: number
   private readonly grad: Float64Array
   private readonly optimizer: FlatOptimizer
   private readonly seed: number
@@ -93,7 +104,7 @@ export class ParallelTrainer {
     opts: ParallelTrainerOptions,
     private readonly workers: Worker[],
     ready: Extract<FromWorker, { type: 'ready' }>[],
-    shared: { slots: ParamSlot[]; weights: Float32Array; grads: SharedArrayBuffer; paramCount: number }
+    shared: { slots: ParamSlot[]; weights: Float32Array; counter: SharedArrayBuffer; paramCount: number }
   ) {
     this.net = opts.net
     this.workerCount = workers.length
@@ -101,7 +112,10 @@ export class ParallelTrainer {
     this.nativeKernels = ready[0].nativeKernels
     this.slots = shared.slots
     this.weights = shared.weights
-    this.gradRows = workers.map((_, i) => new Float32Array(shared.grads, i * shared.paramCount * 4, shared.paramCount))
+    this.counter = new Int32Array(shared.counter)
+    this.paramCount = shared.paramCount
+    if (opts.chunk !== undefined && !(Number.isInteger(opts.chunk) && opts.chunk >= 1)) throw new LabError('bad_request', `The chunk size must be a whole number of at least 1, got ${opts.chunk}.`, 'chunk')
+    this.chunk = opts.chunk
     this.grad = new Float64Array(shared.paramCount)
     this.optimizer = createOptimizer(opts.optimizer, shared.paramCount)
     this.seed = opts.seed ?? 1
@@ -135,14 +149,14 @@ export class ParallelTrainer {
     const weightsSab = new SharedArrayBuffer(paramCount * 4)
     const weights = new Float32Array(weightsSab)
     for (const s of slots) weights.set(init.get(s.key) as Float32Array, s.offset)
-    const grads = new SharedArrayBuffer(workerCount * paramCount * 4)
+    const counter = new SharedArrayBuffer(4)
     const script = workerScript()
     const netJson = networkToJson(opts.net)
     const workers: Worker[] = []
     const ready = await Promise.all(
       Array.from({ length: workerCount }, (_, index) => {
         const data: WorkerInit = {
-          index, netJson, slots, paramCount, weights: weightsSab, grads,
+          index, netJson, slots, paramCount, weights: weightsSab, counter,
           backend: opts.backend, nativeKernels: opts.nativeKernels, lossModule: opts.loss?.module, lossOptions: opts.loss?.options
         }
         const w = new Worker(script.file, { execArgv: script.execArgv, workerData: data })
@@ -159,7 +173,7 @@ export class ParallelTrainer {
       await Promise.all(workers.map((w) => w.terminate()))
       throw e
     })
-    const trainer = new ParallelTrainer(opts, workers, ready, { slots, weights, grads, paramCount })
+    const trainer = new ParallelTrainer(opts, workers, ready, { slots, weights, counter, paramCount })
     const note = trainer.nativeKernels ? ' with native kernels' : ''
     ;(opts.log ?? ((l: string) => console.info(l)))(`Parallel trainer: ${workerCount} worker(s) on the ${trainer.backend} backend${note}, ${paramCount} parameters`)
     return trainer
@@ -217,24 +231,35 @@ export class ParallelTrainer {
     const n = this.load(xs, labels)
     if (n === 0) throw new LabError('bad_request', 'A training step needs at least one image.')
     const stepSeed = (this.seed * 1_000_003 + this.step) >>> 0 || 1
-    const shards = shardRanges(n, this.workerCount)
-    const replies = await Promise.all(
-      shards.map(([start, end], i) =>
-        end > start ? this.request(i, { type: 'step', id: this.nextId++, start, end, step: this.step, seed: stepSeed }) : Promise.resolve(null)
-      )
-    )
-    // Fixed-order weighted average: worker 0 first, then 1, ... independent of arrival order.
-    this.grad.fill(0)
-    let loss = 0
-    shards.forEach(([start, end], i) => {
-      const r = replies[i]
-      if (!r || r.type !== 'stepped') return
-      const share = (end - start) / n
-      const row = this.gradRows[i]
-      for (let j = 0; j < row.length; j++) this.grad[j] += share * row[j]
-      loss += share * r.loss
+    const chunk = this.chunk ?? Math.ceil(n / this.workerCount)
+    const chunks = Math.ceil(n / chunk)
+    const p = this.paramCount
+    if (this.gradRows.length < chunks * p) {
+      this.gradRows = new Float32Array(new SharedArrayBuffer(chunks * p * 4))
+      for (const w of this.workers) w.postMessage({ type: 'grads', grads: this.gradRows.buffer } satisfies ToWorker)
+    }
+    Atomics.store(this.counter, 0, 0)
+    const replies = await Promise.all(this.workers.map((_, i) => this.request(i, { type: 'step', id: this.nextId++, n, chunk, step: this.step, seed: stepSeed })))
+    const chunkLoss = new Float64Array(chunks)
+    const done = new Uint8Array(chunks)
+    replies.forEach((r, i) => {
+      if (r.type !== 'stepped') return
+      for (const [c, l] of r.losses) {
+        chunkLoss[c] = l
+        done[c] = 1
+      }
       this.memory[i] = r.memory
     })
+    // Fixed-order weighted average: chunk 0 first, then 1, ... whichever worker computed them, whenever.
+    this.grad.fill(0)
+    let loss = 0
+    for (let c = 0; c < chunks; c++) {
+      if (!done[c]) throw new LabError('internal', `Chunk ${c} of step ${this.step} was not computed by any worker.`)
+      const share = (Math.min(n, (c + 1) * chunk) - c * chunk) / n
+      const row = this.gradRows.subarray(c * p, (c + 1) * p)
+      for (let j = 0; j < p; j++) this.grad[j] += share * row[j]
+      loss += share * chunkLoss[c]
+    }
     this.optimizer.apply(this.weights, this.grad)
     this.step++
     return loss

@@ -17,8 +17,8 @@ export interface WorkerInit {
   paramCount: number
   /** Float32 [paramCount]: current weights, written by the main thread between steps. */
   weights: SharedArrayBuffer
-  /** Float32 [workers * paramCount]: each worker writes its shard's mean gradient into its own row. */
-  grads: SharedArrayBuffer
+  /** Int32 [1]: the next chunk of the current step to take (workers take chunks with Atomics.add). */
+  counter: SharedArrayBuffer
   backend?: TrainingBackend
   nativeKernels?: boolean
   /** Absolute path of a module exporting createTrainingLoss; absent = the IR network's loss. */
@@ -28,7 +28,10 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { type: 'input'; images: SharedArrayBuffer; labels: SharedArrayBuffer }
-  | { type: 'step'; id: number; start: number; end: number; step: number; seed: number }
+  /** Float32 [chunks * paramCount]: the mean gradient of chunk i goes to row i, whichever worker computes it. */
+  | { type: 'grads'; grads: SharedArrayBuffer }
+  /** Chunk i is images [i*chunk, min(n, (i+1)*chunk)). */
+  | { type: 'step'; id: number; n: number; chunk: number; step: number; seed: number }
   | { type: 'eval'; id: number; start: number; end: number; chunk: number; seed: number }
   | { type: 'close' }
 
@@ -45,6 +48,7 @@ export interface WorkerMemory {
 
 export type FromWorker =
   | { type: 'ready'; index: number; backend: TrainingBackend; nativeKernels: boolean; memory: WorkerMemory }
-  | { type: 'stepped'; id: number; loss: number; memory: WorkerMemory }
+  /** Mean loss of each chunk this worker took, as [chunk index, loss]. */
+  | { type: 'stepped'; id: number; losses: [number, number][]; memory: WorkerMemory }
   | { type: 'evaluated'; id: number; lossSum: number; correct: number; memory: WorkerMemory }
   | { type: 'failed'; id: number; message: string }

@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   const info = await initTrainingEngine({ backend: init.backend, nativeKernels: init.nativeKernels, log: () => undefined })
   const net = networkFromJson(init.netJson)
   const weights = new Float32Array(init.weights)
-  const gradRow = new Float32Array(init.grads, init.index * init.paramCount * 4, init.paramCount)
+  const counter = new Int32Array(init.counter)
+  let grads = new Float32Array(new SharedArrayBuffer(0))
   const params = new Map<string, tf.Variable>()
   for (const s of init.slots) {
     params.set(s.key, tf.variable(tf.tensor(weights.subarray(s.offset, s.offset + s.size), s.shape, 'float32'), true, `p${init.index}/${s.key}`))
@@ -62,26 +63,40 @@ async function main(): Promise<void> {
         port.close()
         return
       }
+      if (m.type === 'grads') {
+        grads = new Float32Array(m.grads)
+        return
+      }
       if (m.type === 'input') {
         images = new Float32Array(m.images)
         labels = new Int32Array(m.labels)
         return
       }
-      loadWeights()
       if (m.type === 'step') {
-        const value = tf.tidy(() => {
-          const { xs, ys } = batch(m.start, m.end)
-          const { value, grads } = tf.variableGrads(() => loss.loss(xs, ys, { step: m.step, seed: m.seed }), vars)
-          for (const s of init.slots) {
-            const g = grads[(params.get(s.key) as tf.Variable).name]
-            if (g) gradRow.set(g.dataSync() as Float32Array, s.offset)
-            else gradRow.fill(0, s.offset, s.offset + s.size)
-          }
-          return value.dataSync()[0]
-        })
-        send({ type: 'stepped', id: m.id, loss: value, memory: memory() })
+        // Take chunks until none is left; a worker that starts late (or is descheduled) simply takes fewer.
+        const losses: [number, number][] = []
+        const chunks = Math.ceil(m.n / m.chunk)
+        let loaded = false
+        for (let i = Atomics.add(counter, 0, 1); i < chunks; i = Atomics.add(counter, 0, 1)) {
+          if (!loaded) loadWeights()
+          loaded = true
+          const row = grads.subarray(i * init.paramCount, (i + 1) * init.paramCount)
+          const value = tf.tidy(() => {
+            const { xs, ys } = batch(i * m.chunk, Math.min(m.n, (i + 1) * m.chunk))
+            const { value, grads: g } = tf.variableGrads(() => loss.loss(xs, ys, { step: m.step, seed: m.seed }), vars)
+            for (const s of init.slots) {
+              const t = g[(params.get(s.key) as tf.Variable).name]
+              if (t) row.set(t.dataSync() as Float32Array, s.offset)
+              else row.fill(0, s.offset, s.offset + s.size)
+            }
+            return value.dataSync()[0]
+          })
+          losses.push([i, value])
+        }
+        send({ type: 'stepped', id: m.id, losses, memory: memory() })
         return
       }
+      loadWeights()
       let lossSum = 0
       let correct = 0
       for (let a = m.start; a < m.end; a += m.chunk) {
