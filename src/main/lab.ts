@@ -15,7 +15,6 @@ import { JobManager } from './jobs/manager'
 import { resolveDataDir } from './paths'
 import { SettingsFile } from './settings'
 import { openStore, type Store } from './store'
-import type { NewCandidate } from './store/types'
 import { acquireDataDirLock } from './store/lock'
 import { version as labVersion } from '../../package.json'
 
@@ -84,18 +83,15 @@ export async function createLab(options: LabOptions): Promise<Lab> {
       const run = store.getRun(runId)
       return run ? store.updateRun(runId, { figures: { ...run.figures, ...figures } }) : null
     },
-    // quantize jobs: merge top-level keys into a run's settings (episode records, results), read / store candidates
+    // quantize jobs: merge top-level keys into a run's settings (episode records, results), read a candidate
     'runs.patchSettings': async (args) => {
       const { runId, patch } = args as { runId: string; patch: Record<string, unknown> }
       const run = store.getRun(runId)
       const current = run && typeof run.settings === 'object' && run.settings !== null ? (run.settings as Record<string, unknown>) : {}
       return run ? store.updateRun(runId, { settings: { ...current, ...patch } }).id : null
     },
-    'candidates.get': async (args) => store.getCandidate((args as { id: string }).id),
-    'candidates.insert': async (args) => {
-      const c = store.insertCandidate(args as NewCandidate)
-      return { id: c.id, runId: c.runId, createdAt: c.createdAt }
-    }
+    // (candidates.insert comes from searchServices)
+    'candidates.get': async (args) => store.getCandidate((args as { id: string }).id)
   }
   const jobs = new JobManager({ store, events, cpuConcurrency: options.cpuConcurrency ?? 1, services })
   let closed = false
