@@ -10,6 +10,7 @@ import { coreCommands } from './cli/core-commands'
 import { deviceCommands } from './cli/device-commands'
 import { modelCommands } from './cli/model-commands'
 import { profileCommands } from './cli/profile-commands'
+import { quantizeCommands } from './cli/quantize-commands'
 import { createLab, type Lab } from './lab'
 
 export const GLOBAL_OPTIONS: OptionSpec = {
@@ -19,7 +20,7 @@ export const GLOBAL_OPTIONS: OptionSpec = {
 }
 
 export function allCommands(): Command[] {
-  return [...coreCommands, ...deviceCommands, ...modelCommands, ...compareCommands, ...profileCommands]
+  return [...coreCommands, ...deviceCommands, ...modelCommands, ...compareCommands, ...profileCommands, ...quantizeCommands]
 }
 
 function findCommand(commands: Command[], args: string[]): { command: Command; rest: string[] } | null {
