@@ -1,0 +1,101 @@
+// Profiling bench (figures only, no pass/fail): on a virtual phone behind a private adb server, the time to build
+// the lookup table by packed probes and by one model per block, their ratio and agreement, and the predictor check.
+//   npx tsx bench/profile.ts [--space small|mobile|both] [--runs N] [--check N] [--per-block-subset N]
+// The mobile space is measured packed in full; per block only on a subset of its keys (default 12), and the full
+// per-block time is extrapolated from the subset's mean time per key (printed as such).
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { createLab, type Lab } from '../src/main/lab'
+import { VirtualPhone } from '../src/main/devices/virtual/phone'
+import { startPrivateAdbServer } from '../test/integration/helpers/adb-server'
+import { enumerateBlockConfigs, blockNetwork } from '../src/main/model/space'
+import { initWeights } from '../src/main/model/ir'
+import { writeTflite } from '../src/main/model/tflite/writer'
+import { resolveSpace, type ProfileJobResult } from '../src/main/profile/job'
+import { ProfileRequestSchema, type LookupTable } from '../src/shared/contract/profile'
+import { BenchmarkSettingsSchema } from '../src/shared/contract/measure'
+
+const { values } = parseArgs({ options: { space: { type: 'string', default: 'both' }, runs: { type: 'string', default: '10' }, check: { type: 'string', default: '30' }, 'per-block-subset': { type: 'string', default: '12' } } })
+const runs = Number(values.runs)
+const checkNetworks = Number(values.check)
+const subset = Number(values['per-block-subset'])
+
+async function runJob(lab: Lab, req: unknown): Promise<ProfileJobResult> {
+  const job = await lab.handlers['profile.start'](ProfileRequestSchema.parse(req))
+  for (;;) {
+    const j = lab.jobs.get(job.id)
+    if (j.state === 'succeeded') return j.result as ProfileJobResult
+    if (['failed', 'cancelled', 'interrupted'].includes(j.state)) throw new Error(`profile job ${j.state}: ${j.error}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+function printCheck(label: string, t: LookupTable): void {
+  const c = t.check
+  if (!c) return
+  console.log(`  ${label} check on ${c.networks} random networks: ${(100 * c.within10Pct).toFixed(1)}% within ±10%, RMSE ${c.rmseMs.toFixed(3)} ms, Kendall τ ${c.kendallTau.toFixed(3)}, fitted overhead ${c.overheadMs.toFixed(3)} ms`)
+  const measured = c.points.map((p) => p.measuredMs)
+  console.log(`  measured networks: ${Math.min(...measured).toFixed(2)}–${Math.max(...measured).toFixed(2)} ms`)
+}
+
+async function main(): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-profile-'))
+  const adb = await startPrivateAdbServer()
+  const phone = await VirtualPhone.start({ name: 'bench', threads: 2, seed: 5 })
+  let lab: Lab | null = null
+  try {
+    await adb.run(['connect', phone.serial])
+    lab = await createLab({ mode: 'test', dataDir: path.join(tmp, 'data'), env: { ...process.env, ...adb.env, ANDROID_ADB_SERVER_PORT: String(adb.port) } })
+    for (let i = 0; i < 300 && !lab.registry.list().some((d) => d.serial === phone.serial && d.state === 'device'); i++) await new Promise((r) => setTimeout(r, 100))
+    console.log(`virtual phone ${phone.serial}, ${runs} runs + 5 warm-up per model, 1 thread, fp32; ${os.cpus().length} host cores (shared, noisy)`)
+    const settings = { runs, warmupRuns: 5 }
+
+    if (values.space === 'small' || values.space === 'both') {
+      console.log('\nsmall space (method both: the same keys by packed probes and one model per block)')
+      const r = await runJob(lab, { serial: phone.serial, space: 'small', method: 'both', settings, checkNetworks })
+      const t = await lab.handlers['tables.get']({ id: r.tableId })
+      const packedMs = r.durationMs.packed as number
+      const perBlockMs = r.durationMs.perBlock as number
+      console.log(`  keys ${t.entries}; packed ${(packedMs / 1000).toFixed(2)} s, per-block ${(perBlockMs / 1000).toFixed(2)} s → packed is ${(perBlockMs / packedMs).toFixed(1)}x faster`)
+      if (r.agreement) {
+        console.log(`  packed vs per-block entries: median |diff| ${r.agreement.medianAbsDiffPct.toFixed(1)}%, ${(100 * r.agreement.within10Pct).toFixed(0)}% of keys within ±10%`)
+        const pc = r.agreement.perBlockCheck
+        if (pc) console.log(`  per-block table check: ${(100 * pc.within10Pct).toFixed(1)}% within ±10%, RMSE ${pc.rmseMs.toFixed(3)} ms, τ ${pc.kendallTau.toFixed(3)}, overhead ${pc.overheadMs.toFixed(3)} ms`)
+      }
+      printCheck('packed table', t)
+    }
+
+    if (values.space === 'mobile' || values.space === 'both') {
+      console.log('\nmobile space (packed in full; per block on a subset, extrapolated)')
+      const r = await runJob(lab, { serial: phone.serial, space: 'mobile', method: 'packed', settings, checkNetworks })
+      const t = await lab.handlers['tables.get']({ id: r.tableId })
+      const packedMs = r.durationMs.packed as number
+      const configs = enumerateBlockConfigs(resolveSpace({ space: 'mobile' }))
+      const step = Math.max(1, Math.floor(configs.length / subset))
+      const chosen = configs.filter((_, i) => i % step === 0).slice(0, subset)
+      const target = lab.devices.target(phone.serial)
+      const plain = BenchmarkSettingsSchema.parse(settings)
+      const t0 = Date.now()
+      for (const c of chosen) {
+        const net = blockNetwork(c.config)
+        await target.measure(writeTflite(net, initWeights(net, 1), { precision: 'fp32' }), plain, { signal: new AbortController().signal })
+      }
+      const perKeyMs = (Date.now() - t0) / chosen.length
+      const perBlockEstimateMs = perKeyMs * configs.length
+      console.log(`  keys ${t.entries}; packed ${(packedMs / 1000).toFixed(1)} s; per-block ${chosen.length} keys took ${((perKeyMs * chosen.length) / 1000).toFixed(1)} s → ${(perBlockEstimateMs / 1000).toFixed(1)} s for all ${configs.length} (EXTRAPOLATED) → packed ${(perBlockEstimateMs / packedMs).toFixed(1)}x faster`)
+      printCheck('packed table', t)
+    }
+  } finally {
+    await lab?.close()
+    await phone.stop()
+    await adb.stop()
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+}
+
+void main().catch((e: unknown) => {
+  console.error(e)
+  process.exitCode = 1
+})
