@@ -1,0 +1,60 @@
+// From lookup-table rows to the search's cost table, predictions, and the sweep a request asks for.
+import { describe, expect, it } from 'vitest'
+import type { LutEntry } from '../../../src/shared/contract/profile'
+import { SearchRequestSchema } from '../../../src/shared/contract/search'
+import { enumerateBlockConfigs, getSpace } from '../../../src/main/model/space'
+import { architectureCost, expectedCost } from '../../../src/main/nas/latency-loss'
+import { planTasks, sweepItems } from '../../../src/main/nas/job'
+import { costTableFromRows, predictFromRows, rowsFromEntries } from '../../../src/main/nas/table'
+
+const space = getSpace('small', { stemStride: 2 })
+const rows: LutEntry[] = enumerateBlockConfigs(space).map((c, i) => ({
+  key: c.key, kind: c.fixed ? 'fixed' : 'block', count: 5, meanMs: 0.1 + i * 0.01, stdMs: 0, energyMj: i % 2 ? 0.02 * i : 0.01 * i, energyStdMj: null,
+  stage: null, kernel: null, expand: null, stride: null, inputShape: null, outputShape: null
+}))
+
+describe('cost table', () => {
+  it('takes each candidate from the table, zero costs nothing, and an architecture costs what the predictor says', () => {
+    const table = costTableFromRows(space, rows, 'latency')
+    space.blocks.forEach((b, i) => b.candidates.forEach((op, j) => (op === 'zero' ? expect(table.perBlock[i][j]).toBe(0) : expect(table.perBlock[i][j]).toBeGreaterThan(0))))
+    const choice = space.blocks.map((b) => b.candidates.length - 1)
+    const arch = choice.map((j, i) => space.blocks[i].candidates[j])
+    expect(architectureCost(choice, table)).toBeCloseTo(predictFromRows(space, arch, rows).latencyMs!, 10)
+    // A one-hot α (huge logit) gives the architecture's own cost as E[lat].
+    const alpha = space.blocks.map((b, i) => b.candidates.map((_, j) => (j === choice[i] ? 50 : 0)))
+    expect(expectedCost(alpha, table)).toBeCloseTo(architectureCost(choice, table), 6)
+    const energy = costTableFromRows(space, rows, 'energy')
+    expect(energy.unit).toBe('mJ')
+    expect(energy.fixed).not.toBeCloseTo(table.fixed, 6)
+  })
+
+  it('says which keys are missing and what to do', () => {
+    expect(() => costTableFromRows(space, rows.slice(3), 'latency')).toThrow(/has no latency for 3 blocks.*profile the small space/)
+    expect(() => costTableFromRows(space, rows.map((r) => ({ ...r, energyMj: null })), 'energy')).toThrow(/energy measurement on/)
+    expect(() => rowsFromEntries({})).toThrow(/no rows/)
+    expect(rowsFromEntries(rows)).toHaveLength(rows.length)
+  })
+})
+
+describe('sweep', () => {
+  const table = costTableFromRows(space, rows, 'latency')
+  it('one search per target, per λ, or three automatic targets inside the table range', () => {
+    expect(sweepItems(SearchRequestSchema.parse({ serial: 'x', targetsMs: [5, 10] }), table)).toEqual([
+      { target: 5, lambda: null, form: 'mul#log' },
+      { target: 10, lambda: null, form: 'mul#log' }
+    ])
+    const lambdas = sweepItems(SearchRequestSchema.parse({ serial: 'x', lambdas: [0.1, 2] }), table)
+    expect(lambdas.map((i) => [i.lambda, i.form])).toEqual([[0.1, 'add#linear'], [2, 'add#linear']])
+    const auto = sweepItems(SearchRequestSchema.parse({ serial: 'x' }), table)
+    const lo = architectureCost(table.perBlock.map((c) => c.indexOf(Math.min(...c))), table)
+    const hi = architectureCost(table.perBlock.map((c) => c.indexOf(Math.max(...c))), table)
+    expect(auto).toHaveLength(3)
+    auto.forEach((i) => expect(i.target > lo && i.target < hi).toBe(true))
+    // Sub-millisecond targets cannot use the logarithmic form.
+    expect(sweepItems(SearchRequestSchema.parse({ serial: 'x', targetsMs: [0.5] }), table)[0].form).toBe('add#linear')
+  })
+
+  it('plans warm-up, then search + retrain per item, then the baselines', () => {
+    expect(planTasks(2, 1).map((t) => t.kind)).toEqual(['warmup', 'search', 'retrain', 'search', 'retrain', 'baseline'])
+  })
+})
