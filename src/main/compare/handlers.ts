@@ -14,6 +14,7 @@ import { version as labVersion } from '../../../package.json'
 
 type CompareHandlerNames =
   | 'runs.get'
+  | 'runs.deviceLabels'
   | 'runs.update'
   | 'runs.delete'
   | 'runs.restore'
@@ -80,6 +81,11 @@ export function compareHandlers(lab: Lab): Pick<Handlers, CompareHandlerNames> {
 
   return {
     'runs.get': async (req) => requireRun(req.id),
+    'runs.deviceLabels': async () => {
+      const labels: Record<string, string> = Object.fromEntries(store.listDevices().map((d) => [d.serial, d.label]))
+      for (const d of lab.registry.list()) labels[d.serial] = d.label
+      return labels
+    },
     'runs.update': async (req) => {
       requireRun(req.id)
       const tags = req.tags === undefined ? undefined : [...new Set(req.tags.map((t) => t.trim()))]

@@ -6,6 +6,7 @@ import SearchView from './views/SearchView.vue'
 import QuantizeView from './views/QuantizeView.vue'
 import RunsView from './views/RunsView.vue'
 import CompareView from './views/CompareView.vue'
+import CandidateView from './views/CandidateView.vue'
 import type { IconName } from './components/icons'
 
 declare module 'vue-router' {
@@ -29,7 +30,13 @@ export const viewRoutes = [
 export function createLabRouter() {
   const router = createRouter({
     history: createWebHashHistory(),
-    routes: [{ path: '/', redirect: '/devices' }, ...viewRoutes, { path: '/:unknown(.*)*', redirect: '/devices' }]
+    routes: [
+      { path: '/', redirect: '/devices' },
+      ...viewRoutes,
+      // Not in the side navigation: opened from a point in Compare or a row of a front table.
+      { path: '/candidates/:id', name: 'candidate', component: CandidateView, meta: { title: 'Candidate', icon: 'scatter' } },
+      { path: '/:unknown(.*)*', redirect: '/devices' }
+    ]
   })
   router.afterEach((to) => {
     document.title = to.meta.title ? `${to.meta.title} · ${APP_NAME}` : APP_NAME

@@ -145,6 +145,8 @@ const FrontsRequest = z
 
 export const compareRequests = {
   'runs.get': z.object({ id: Id }).strict(),
+  /** Names of every device the lab has seen (connected or not), for lists of old runs. */
+  'runs.deviceLabels': z.object({}).strict(),
   'runs.update': z
     .object({
       id: Id,
@@ -167,6 +169,7 @@ export const compareRequests = {
 
 export interface CompareResponses {
   'runs.get': RunSummary
+  'runs.deviceLabels': Record<string, string>
   'runs.update': RunSummary
   'runs.delete': RunSummary
   'runs.restore': RunSummary
