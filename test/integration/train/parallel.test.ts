@@ -96,6 +96,30 @@ describe('ParallelTrainer', () => {
     expect(maxRelDiff(two.weights, one.weights)).toBe(0)
   })
 
+  it('updates only the chosen keys, exposes the averaged gradient, and takes weights from the caller', async () => {
+    const trainer = await ParallelTrainer.create({ net, weights: initWeights(net, 5), workers: 2, seed: 5, optimizer: { kind: 'adam', lr: 0.01 }, log: () => undefined })
+    try {
+      const before = trainer.getWeights()
+      const b = batches(3)[0]
+      await trainer.trainStep(b.xs, b.labels, { update: ['logits/kernel', 'logits/bias'] })
+      const after = trainer.getWeights()
+      const grad = trainer.lastGradient()
+      for (const [k, v] of after) {
+        if (k.startsWith('logits/')) expect(v).not.toEqual(before.get(k))
+        else expect(v).toEqual(before.get(k))
+      }
+      expect(Math.max(...Array.from(grad.get('stem/kernel') as Float32Array, Math.abs))).toBeGreaterThan(0)
+      const zeros = new Map([['logits/bias', new Float32Array(10)]])
+      trainer.setWeights(zeros)
+      expect(trainer.getWeights().get('logits/bias')).toEqual(new Float32Array(10))
+      const e = await trainer.evaluate(b.xs, b.labels)
+      expect(Number.isFinite(e.loss)).toBe(true)
+      expect(() => trainer.setWeights(new Map([['nope/kernel', new Float32Array(1)]]))).toThrow(/not a parameter/)
+    } finally {
+      await trainer.dispose()
+    }
+  })
+
   it('uses a custom loss module in every worker (the NAS extension point)', async () => {
     const base = await run(2)
     await base.trainer.dispose()

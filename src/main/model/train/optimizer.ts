@@ -7,8 +7,8 @@ export type OptimizerConfig =
   | { kind: 'adam'; lr: number; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number }
 
 export interface FlatOptimizer {
-  /** w ← update(w, g), in place. */
-  apply(weights: Float32Array, grad: Float64Array): void
+  /** w ← update(w, g), in place; where `mask` is given, only elements with mask[i] = 1 (and their state) change. */
+  apply(weights: Float32Array, grad: Float64Array, mask?: Uint8Array): void
 }
 
 export function createOptimizer(cfg: OptimizerConfig, size: number): FlatOptimizer {
@@ -19,8 +19,9 @@ export function createOptimizer(cfg: OptimizerConfig, size: number): FlatOptimiz
     const mu = cfg.momentum ?? 0
     const v = new Float32Array(size)
     return {
-      apply(w, g) {
+      apply(w, g, mask) {
         for (let i = 0; i < size; i++) {
+          if (mask && !mask[i]) continue
           const gi = g[i] + wd * w[i]
           v[i] = mu * v[i] + gi
           w[i] -= cfg.lr * v[i]
@@ -35,13 +36,14 @@ export function createOptimizer(cfg: OptimizerConfig, size: number): FlatOptimiz
     const eps = cfg.epsilon ?? 1e-8
     const m = new Float32Array(size)
     const v = new Float32Array(size)
-    let t = 0
+    const t = new Uint32Array(size) // steps per element, so masked (frozen) elements keep their own bias correction
     return {
-      apply(w, g) {
-        t++
-        const c1 = 1 - Math.pow(b1, t)
-        const c2 = 1 - Math.pow(b2, t)
+      apply(w, g, mask) {
         for (let i = 0; i < size; i++) {
+          if (mask && !mask[i]) continue
+          t[i]++
+          const c1 = 1 - Math.pow(b1, t[i])
+          const c2 = 1 - Math.pow(b2, t[i])
           const gi = g[i] + wd * w[i]
           m[i] = b1 * m[i] + (1 - b1) * gi
           v[i] = b2 * v[i] + (1 - b2) * gi * gi

@@ -44,6 +44,11 @@ export interface ParallelTrainerOptions {
   log?: (line: string) => void
 }
 
+export interface StepOptions {
+  /** Keys to update this step (others keep their values and optimizer state); default every key. */
+  update?: ReadonlySet<string> | readonly string[]
+}
+
 export interface EvaluationResult {
   loss: number
   accuracy: number
@@ -225,8 +230,20 @@ export class ParallelTrainer {
     return n
   }
 
-  /** One synchronous SGD/Adam step on the batch; returns the batch's mean loss (before the update). */
-  async trainStep(xs: Float32Array, labels: ArrayLike<number>): Promise<number> {
+  private maskFor(update: StepOptions['update']): Uint8Array | undefined {
+    if (!update) return undefined
+    const keys = new Set(update)
+    const mask = new Uint8Array(this.paramCount)
+    for (const s of this.slots) if (keys.has(s.key)) mask.fill(1, s.offset, s.offset + s.size)
+    for (const k of keys) if (!this.slots.some((s) => s.key === k)) throw new LabError('bad_request', `"${k}" is not a parameter of this trainer.`, 'update')
+    return mask
+  }
+
+  /**
+   * One synchronous SGD/Adam step on the batch; returns the batch's mean loss (before the update).
+   * `update` limits the step to some parameters (e.g. weights but not architecture parameters, or the reverse).
+   */
+  async trainStep(xs: Float32Array, labels: ArrayLike<number>, opts: StepOptions = {}): Promise<number> {
     this.usable()
     const n = this.load(xs, labels)
     if (n === 0) throw new LabError('bad_request', 'A training step needs at least one image.')
@@ -260,7 +277,7 @@ export class ParallelTrainer {
       for (let j = 0; j < p; j++) this.grad[j] += share * row[j]
       loss += share * chunkLoss[c]
     }
-    this.optimizer.apply(this.weights, this.grad)
+    this.optimizer.apply(this.weights, this.grad, this.maskFor(opts.update))
     this.step++
     return loss
   }
@@ -283,6 +300,24 @@ export class ParallelTrainer {
       this.memory[i] = r.memory
     })
     return { loss: lossSum / n, accuracy: correct / n, count: n }
+  }
+
+  /** The batch-mean gradient of the last step, per key (fresh copies); for updates done outside the trainer. */
+  lastGradient(): Weights {
+    const out: Weights = new Map()
+    for (const s of this.slots) out.set(s.key, Float32Array.from(this.grad.subarray(s.offset, s.offset + s.size)))
+    return out
+  }
+
+  /** Overwrites some parameters (keys as in getWeights); the workers use them from the next step on. */
+  setWeights(values: Weights): void {
+    this.usable()
+    for (const [k, v] of values) {
+      const s = this.slots.find((x) => x.key === k)
+      if (!s) throw new LabError('bad_request', `"${k}" is not a parameter of this trainer.`, 'weights')
+      if (v.length !== s.size) throw new LabError('bad_request', `"${k}" has ${s.size} values; got ${v.length}.`, 'weights')
+    }
+    for (const [k, v] of values) this.weights.set(v, (this.slots.find((x) => x.key === k) as ParamSlot).offset)
   }
 
   /** Current weights as IR weights (fresh copies). */
