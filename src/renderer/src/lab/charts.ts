@@ -61,9 +61,48 @@ function tooltip(p: ChartPalette, extra: Option = {}): Option {
   }
 }
 
+/** '#rrggbb' (or '#rgb') → [r, g, b]; null for anything else. */
+export function parseHex(color: string): [number, number, number] | null {
+  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color.trim())
+  if (!m) return null
+  const h = m[1].length === 3 ? [...m[1]].map((c) => c + c).join('') : m[1]
+  return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16)) as [number, number, number]
+}
+
+/** The colour t of the way from a to b (0..1), as '#rrggbb'; a when either is not a hex colour. */
+export function mixHex(a: string, b: string, t: number): string {
+  const ca = parseHex(a)
+  const cb = parseHex(b)
+  if (!ca || !cb) return a
+  const k = Math.min(1, Math.max(0, t))
+  return '#' + ca.map((v, i) => Math.round(v + (cb[i] - v) * k).toString(16).padStart(2, '0')).join('')
+}
+
+/** WCAG relative luminance of a hex colour (0 black .. 1 white); 1 for unknown colours. */
+export function luminance(color: string): number {
+  const c = parseHex(color)
+  if (!c) return 1
+  const [r, g, b] = c.map((v) => {
+    const s = v / 255
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4
+  })
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b
+}
+
+/** Black-ish or white text, whichever reads better on the background. */
+export function readableTextOn(background: string): string {
+  return luminance(background) > 0.4 ? '#111418' : '#ffffff'
+}
+
 const ms = (v: number) => `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ms`
 
 export function heatmapOption(h: LutHeatmap, p: ChartPalette): Option {
+  const span = h.maxMs - h.minMs
+  // Each cell's label picks the text colour that reads on its own fill.
+  const cells = h.cells.map(([x, y, v]) => ({
+    value: [x, y, v],
+    label: { color: readableTextOn(mixHex(p.accentSoft, p.accent, span > 0 ? (v - h.minMs) / span : 0)) }
+  }))
   return {
     backgroundColor: 'transparent',
     textStyle: baseTextStyle(p),
@@ -105,14 +144,14 @@ export function heatmapOption(h: LutHeatmap, p: ChartPalette): Option {
       itemHeight: 160,
       text: [ms(h.maxMs), ms(h.minMs)],
       textStyle: { color: p.textMuted },
-      inRange: { color: [p.accentSoft, p.accent, p.warn] }
+      inRange: { color: [p.accentSoft, p.accent] }
     },
     series: [
       {
         type: 'heatmap',
         name: 'Mean latency',
-        data: h.cells,
-        label: { show: true, color: p.text, fontSize: 11, formatter: (x: { value: [number, number, number] }) => x.value[2].toFixed(x.value[2] >= 10 ? 1 : 2), textBorderColor: p.surface, textBorderWidth: 2 },
+        data: cells,
+        label: { show: true, fontSize: 11, formatter: (x: { value: [number, number, number] }) => x.value[2].toFixed(x.value[2] >= 10 ? 1 : 2) },
         itemStyle: { borderColor: p.surface, borderWidth: 2, borderRadius: 4 },
         emphasis: { itemStyle: { borderColor: p.text, borderWidth: 1 } }
       }
@@ -132,10 +171,11 @@ export function predictionOption(v: PredictionView, p: ChartPalette): Option {
     backgroundColor: 'transparent',
     textStyle: baseTextStyle(p),
     animation: false,
-    grid: { left: 64, right: 24, top: 48, bottom: 52 },
+    grid: { left: 64, right: 24, top: 16, bottom: 100 },
     legend: {
-      top: 0,
+      bottom: 0,
       left: 0,
+      itemGap: 14,
       textStyle: { color: p.text },
       data: [pointName, 'Outside ±10 %', 'y = x', '±10 % band']
     },

@@ -95,7 +95,7 @@ export function toRowView(entry: LutEntry): LutRowView {
   return {
     key: entry.key,
     kind: entry.kind,
-    layer: FIXED_NAMES[name] ?? name,
+    layer: entry.kind === 'fixed' && name === 'expanded_conv' ? 'First block' : (FIXED_NAMES[name] ?? name),
     stage: entry.stage,
     inputShape: entry.inputShape ?? parseShape(fields.input),
     outputShape: entry.outputShape ?? parseShape(fields.output),
@@ -120,7 +120,8 @@ function shapeSize(shape: number[] | null): number | null {
 function sortValue(row: LutRowView, key: LutSortKey): number | string | null {
   switch (key) {
     case 'stage':
-      return row.stage
+      // Fixed layers (stem, head, classifier) sort after every stage.
+      return row.stage ?? (row.kind === 'fixed' ? Number.MAX_SAFE_INTEGER : null)
     case 'layer':
       return row.layer
     case 'input':

@@ -48,7 +48,8 @@ export function latencyRows(stats: LatencyStats): { label: string; value: string
     .map(([p, ms]) => [Number(p), ms] as const)
     .filter(([p]) => Number.isFinite(p))
     .sort((a, b) => a[0] - b[0])
-  for (const [p, ms] of percentiles) rows.push({ label: `p${p}`, value: formatMs(ms) })
+  // p50 is the median, already listed.
+  for (const [p, ms] of percentiles) if (!(p === 50 && stats.medianMs !== null)) rows.push({ label: `p${p}`, value: formatMs(ms) })
   rows.push({ label: 'Timed runs', value: String(stats.count) })
   return rows.filter((r) => r.value !== '—')
 }
@@ -60,13 +61,13 @@ export interface OpBar {
 }
 
 /**
- * The slowest ops, slowest first. TFLite nodes and delegate ops time the same work twice when both are listed, so the
- * delegate's own ops are shown only when it reports no TFLite node timings.
+ * The slowest ops, slowest first. A delegate node (e.g. TfLiteXNNPackDelegate) times the same work as the delegate's own
+ * ops, so when those are listed they replace the node: the breakdown is what a person wants to see.
  */
 export function slowestOps(ops: readonly OpTiming[], limit = 15): OpBar[] {
-  const tflite = ops.filter((o) => o.source === 'tflite')
-  const chosen = tflite.length > 0 ? tflite : ops
-  return [...chosen]
+  const delegateOps = ops.filter((o) => o.source === 'delegate')
+  const nodes = ops.filter((o) => o.source === 'tflite' && !(delegateOps.length > 0 && /delegate/i.test(o.nodeType)))
+  return [...nodes, ...delegateOps]
     .sort((a, b) => b.avgMs - a.avgMs)
     .slice(0, limit)
     .map((o) => ({ label: o.name && o.name !== o.nodeType ? `${o.nodeType} · ${shorten(o.name, 32)}` : o.nodeType, avgMs: o.avgMs, percent: o.percent }))

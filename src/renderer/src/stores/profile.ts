@@ -81,7 +81,8 @@ export const useProfileStore = defineStore('profile', () => {
   const problems = computed(() => measureFormProblems(form))
   const hasProblems = computed(() => Object.keys(problems.value).length > 0)
 
-  const job = computed(() => (devices.selectedSerial ? profileJobFor(Object.values(jobs.byId), devices.selectedSerial) : null))
+  // Jobs in the tray: every unfinished one, and finished ones this page saw run until they are dismissed there.
+  const job = computed(() => (devices.selectedSerial ? profileJobFor(jobs.trayJobs, devices.selectedSerial) : null))
   const running = computed(() => !!job.value && !isFinishedJobState(job.value.state))
 
   /** Null when Profile may be clicked; otherwise the sentence shown next to the disabled button. */
