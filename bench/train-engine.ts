@@ -39,7 +39,7 @@ function machineBusySeconds(): number {
   return (total - v[3] - v[4]) / 100 // USER_HZ is 100 on Linux
 }
 
-interface Run { config: string; imgPerSec: number; othersCores: number; load1: number }
+interface Run { config: string; imgPerSec: number; cpuMsPerImage: number; othersCores: number; load1: number }
 
 async function runOurs(workers: number, data: { xs: Float32Array; labels: Int32Array }): Promise<Run> {
   const net = referenceTrainingNet()
@@ -58,7 +58,7 @@ async function runOurs(workers: number, data: { xs: Float32Array; labels: Int32A
   const peak = Math.max(...mem.map((m) => m.maxRssBytes)) / 2 ** 20
   const heap = mem.map((m) => (m.wasmHeapBytes / 2 ** 20).toFixed(0)).join('/')
   console.log(`  ours ${workers}w: ${((BATCH * steps) / wallS).toFixed(1)} img/s, process peak RSS ${peak.toFixed(0)} MB, wasm heap per worker ${heap} MB, tensors ${mem.map((m) => m.numTensors).join('/')}`)
-  return { config: workers === 1 ? 'ours 1 worker' : `ours ${workers} workers`, imgPerSec: (BATCH * steps) / wallS, othersCores: Math.max(0, busy - ownS) / wallS, load1 }
+  return { config: workers === 1 ? 'ours 1 worker' : `ours ${workers} workers`, imgPerSec: (BATCH * steps) / wallS, cpuMsPerImage: (1000 * ownS) / (BATCH * steps), othersCores: Math.max(0, busy - ownS) / wallS, load1 }
 }
 
 function runTorch(threads: number): Run {
@@ -67,7 +67,7 @@ function runTorch(threads: number): Run {
   if (r.status !== 0) throw new Error(`pytorch_reference.py failed: ${r.stderr}`)
   const j = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { imgPerSec: number; wallSeconds: number; cpuSeconds: number; machineBusySeconds: number; torch: string }
   console.log(`  torch ${j.torch} ${threads}t: ${j.imgPerSec.toFixed(1)} img/s`)
-  return { config: `pytorch ${threads} thread${threads > 1 ? 's' : ''}`, imgPerSec: j.imgPerSec, othersCores: Math.max(0, j.machineBusySeconds - j.cpuSeconds) / j.wallSeconds, load1 }
+  return { config: `pytorch ${threads} thread${threads > 1 ? 's' : ''}`, imgPerSec: j.imgPerSec, cpuMsPerImage: (1000 * j.cpuSeconds) / (BATCH * steps), othersCores: Math.max(0, j.machineBusySeconds - j.cpuSeconds) / j.wallSeconds, load1 }
 }
 
 const median = (xs: number[]): number => {
@@ -86,17 +86,20 @@ async function main(): Promise<void> {
   }
   const names = [...new Set(runs.map((r) => r.config))]
   const med = new Map<string, number>()
-  console.log('\nconfig'.padEnd(22), 'median img/s'.padStart(13), 'runs'.padStart(24), "others' cores".padStart(14), 'load1'.padStart(7))
+  console.log('\nconfig'.padEnd(22), 'median img/s'.padStart(13), 'runs'.padStart(24), 'CPU ms/img'.padStart(11), "others' cores".padStart(14), 'load1'.padStart(7))
   for (const n of names) {
     const rs = runs.filter((r) => r.config === n)
     med.set(n, median(rs.map((r) => r.imgPerSec)))
     console.log(n.padEnd(21), (med.get(n) as number).toFixed(1).padStart(13), rs.map((r) => r.imgPerSec.toFixed(0)).join(' ').padStart(24),
-      median(rs.map((r) => r.othersCores)).toFixed(2).padStart(14), median(rs.map((r) => r.load1)).toFixed(2).padStart(7))
+      median(rs.map((r) => r.cpuMsPerImage)).toFixed(2).padStart(11), median(rs.map((r) => r.othersCores)).toFixed(2).padStart(14), median(rs.map((r) => r.load1)).toFixed(2).padStart(7))
   }
   const ratio = (a: string, b: string): string => `${a} / ${b} = ${((med.get(a) as number) / (med.get(b) as number)).toFixed(2)}`
   console.log('\nratios (ours / PyTorch on the same cores):')
   console.log(' ', ratio('ours 1 worker', 'pytorch 1 thread'))
   if (cores > 1) console.log(' ', ratio(`ours ${cores} workers`, `pytorch ${cores} threads`))
+  const cpuMed = (n: string): number => median(runs.filter((r) => r.config === n).map((r) => r.cpuMsPerImage))
+  console.log(`CPU time per image, PyTorch / ours (>1 = ours cheaper): 1 core ${(cpuMed('pytorch 1 thread') / cpuMed('ours 1 worker')).toFixed(2)}` +
+    (cores > 1 ? `, ${cores} cores ${(cpuMed(`pytorch ${cores} threads`) / cpuMed(`ours ${cores} workers`)).toFixed(2)} (OpenMP threads spin while waiting, which counts as CPU)` : ''))
   console.log(`"others' cores": CPU used by other processes during the timed steps, in cores (0 = the machine was ours).`)
 }
 
