@@ -194,7 +194,8 @@ describe('choosing the table to show', () => {
     const tables = [
       summary({ id: 'old', createdAt: 1 }),
       summary({ id: 'new', createdAt: 5 }),
-      summary({ id: 'cifar', createdAt: 9, settings: { input: 'cifar10' } }),
+      summary({ id: 'cifar', createdAt: 9, settings: { spaceOptions: { input: 'cifar10' } } }),
+      summary({ id: 'cifar-old', createdAt: 8, settings: { input: 'cifar10' } }),
       summary({ id: 'other-phone', createdAt: 10, deviceSerial: 'x' }),
       summary({ id: 'mobile', createdAt: 11, space: 'mobile' })
     ]

@@ -22,12 +22,12 @@ export function spaceChoice(id: SpaceChoiceId): SpaceChoice {
   return SPACE_CHOICES.find((c) => c.id === id) ?? SPACE_CHOICES[0]
 }
 
-/** The input a table was profiled for, read from its settings or space name when the engine puts it there. */
+/** The input a table was profiled for, read from its settings (`spaceOptions.input` or `input`) or its space name. */
 function tableInput(summary: LookupTableSummary): string | null {
-  const settings = summary.settings
-  if (settings && typeof settings === 'object' && 'input' in settings && typeof (settings as { input: unknown }).input === 'string') {
-    return (settings as { input: string }).input
-  }
+  const settings = summary.settings && typeof summary.settings === 'object' ? (summary.settings as Record<string, unknown>) : {}
+  const options = settings.spaceOptions && typeof settings.spaceOptions === 'object' ? (settings.spaceOptions as Record<string, unknown>) : {}
+  const input = options.input ?? settings.input
+  if (typeof input === 'string') return input
   const m = /(fashion-mnist|cifar10)/.exec(summary.space)
   return m ? m[1] : null
 }

@@ -112,6 +112,17 @@ export const useQuantizeStore = defineStore('quantize', () => {
     return null
   })
 
+  // Start with a phone that can be measured (quantizing for this computer is possible but rarely the point).
+  watch(
+    () => devices.list,
+    (list) => {
+      if (devices.selectedSerial && devices.bySerial[devices.selectedSerial]) return
+      const ready = list.filter((d) => d.state === 'device')
+      devices.select((ready.find((d) => d.kind !== 'host') ?? ready[0] ?? null)?.serial ?? null)
+    },
+    { immediate: true }
+  )
+
   async function loadRuns(): Promise<void> {
     try {
       runs.value = await lab.call('runs.list', { kind: 'quantize' })

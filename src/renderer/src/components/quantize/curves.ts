@@ -31,10 +31,10 @@ export function accuracyRewardOption(report: QuantizeReport, p: ChartPalette): O
     backgroundColor: 'transparent',
     animation: false,
     textStyle: { color: p.text, fontFamily: p.font },
-    grid: { left: 52, right: 56, top: 28, bottom: 40 },
-    legend: { top: 0, right: 0, textStyle: { color: p.text }, data: ['Accuracy', 'Reward', 'Warm-up (random)'] },
+    grid: { left: 52, right: 56, top: 30, bottom: 56 },
+    legend: { bottom: 0, left: 0, textStyle: { color: p.text }, data: ['Accuracy', 'Reward', 'Warm-up (random)'] },
     tooltip: { trigger: 'axis', ...tooltipStyle(p) },
-    xAxis: { type: 'value', name: 'Episode', nameLocation: 'middle', nameGap: 26, minInterval: 1, min: 1, ...axisStyle(p) },
+    xAxis: { type: 'value', minInterval: 1, min: 1, ...axisStyle(p) },
     yAxis: [
       { type: 'value', name: 'Accuracy (%)', scale: true, ...axisStyle(p) },
       { type: 'value', name: 'Reward', scale: true, ...axisStyle(p), splitLine: { show: false } }
@@ -71,10 +71,10 @@ export function costOption(report: QuantizeReport, p: ChartPalette): Option {
     backgroundColor: 'transparent',
     animation: false,
     textStyle: { color: p.text, fontFamily: p.font },
-    grid: { left: 56, right: 20, top: 28, bottom: 40 },
-    legend: { top: 0, right: 0, textStyle: { color: p.text } },
+    grid: { left: 56, right: 20, top: 30, bottom: 56 },
+    legend: { bottom: 0, left: 0, textStyle: { color: p.text } },
     tooltip: { trigger: 'axis', ...tooltipStyle(p) },
-    xAxis: { type: 'value', name: 'Episode', nameLocation: 'middle', nameGap: 26, minInterval: 1, min: 1, max: last, ...axisStyle(p) },
+    xAxis: { type: 'value', minInterval: 1, min: 1, max: last, ...axisStyle(p) },
     yAxis: { type: 'value', name: costAxisName(metric), scale: true, ...axisStyle(p) },
     series
   }
