@@ -254,8 +254,8 @@ export const runner: JobRunner<QuantizeJobParams, QuantizeCheckpoint, QuantizeJo
 
     const evaluator = new PolicyEvaluator({ net, weights, train, heldOut, calibration, finetune: p.finetune, seed: p.seed })
     const exporter = new PolicyExporter(net, weights, calibration)
-    const measure = async (model: Uint8Array, settings: BenchmarkSettingsInput) =>
-      ctx.call<{ id: string; measurement: Measurement }>('measure', { serial: p.serial, model, settings, runId: p.runId })
+    const measure = async (model: Uint8Array, settings: BenchmarkSettingsInput, runId: string | null = p.runId) =>
+      ctx.call<{ id: string; measurement: Measurement }>('measure', { serial: p.serial, model, settings, runId })
     const device = new DeviceCost(exporter, measure, measureSettings)
     const deployEnv = new QuantEnv(layers, { space: DEPLOY_SPACE })
     const uniform = (precision: LayerPrecision): QuantPolicy => deployEnv.policyOf(deployEnv.uniformLevels(precision))
@@ -265,6 +265,12 @@ export const runner: JobRunner<QuantizeJobParams, QuantizeCheckpoint, QuantizeJo
 
     // ---- 2. uniform baselines, measured on the device and stored
     cp.baselines ??= {}
+    if (!cp.baselines.fp32) {
+      // One throwaway run first: the phone's first model after a pause runs cold (tool start, caches, clocks), and the
+      // fp32 baseline is what fraction budgets are taken against.
+      stage(0.14, `Warming up ${p.serial} with one unrecorded run`)
+      await measure(exporter.bytes(uniform('fp32')), { ...measureSettings, runs: Math.min(10, p.measure.runs), energy: false }, null)
+    }
     for (const [i, precision] of (['fp32', 'fp16', 'int8'] as const).entries()) {
       ctx.signal.throwIfAborted()
       if (cp.baselines[precision]) continue
@@ -353,7 +359,15 @@ export const runner: JobRunner<QuantizeJobParams, QuantizeCheckpoint, QuantizeJo
     // ---- 5. the best policies: fine-tune, export, measure on the device, store
     const ranked: EpisodeRecord[] = []
     const seen = new Set<string>()
-    for (const r of [...search.episodes].sort((a, b) => b.reward - a.reward || a.episode - b.episode)) {
+    // Highest reward first; equal rewards (common: accuracy moves in steps of one image) go to the cheaper policy.
+    const costOfRecord = (r: EpisodeRecord): number => {
+      try {
+        return metricValue(r.cost, budget.metric)
+      } catch {
+        return r.cost.sizeBytes
+      }
+    }
+    for (const r of [...search.episodes].sort((a, b) => b.reward - a.reward || costOfRecord(a) - costOfRecord(b) || a.episode - b.episode)) {
       const key = policyKey(r.policy)
       if (seen.has(key)) continue
       seen.add(key)
