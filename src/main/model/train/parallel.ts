@@ -109,7 +109,7 @@ export class ParallelTrainer {
     opts: ParallelTrainerOptions,
     private readonly workers: Worker[],
     ready: Extract<FromWorker, { type: 'ready' }>[],
-    shared: { slots: ParamSlot[]; weights: Float32Array; counter: SharedArrayBuffer; paramCount: number }
+    shared: { slots: ParamSlot[]; weights: Float32Array; counter: SharedArrayBuffer; paramCount: number; optimizer: FlatOptimizer }
   ) {
     this.net = opts.net
     this.workerCount = workers.length
@@ -119,10 +119,9 @@ export class ParallelTrainer {
     this.weights = shared.weights
     this.counter = new Int32Array(shared.counter)
     this.paramCount = shared.paramCount
-    if (opts.chunk !== undefined && !(Number.isInteger(opts.chunk) && opts.chunk >= 1)) throw new LabError('bad_request', `The chunk size must be a whole number of at least 1, got ${opts.chunk}.`, 'chunk')
     this.chunk = opts.chunk
     this.grad = new Float64Array(shared.paramCount)
-    this.optimizer = createOptimizer(opts.optimizer, shared.paramCount)
+    this.optimizer = shared.optimizer
     this.seed = opts.seed ?? 1
     this.imageSize = opts.net.input.shape.reduce((a, b) => a * b, 1)
     this.memory = ready.map((r) => r.memory)
@@ -151,6 +150,9 @@ export class ParallelTrainer {
       slots.push({ key: s.key, shape: s.shape, offset: paramCount, size })
       paramCount += size
     }
+    // Everything that can be refused is checked before any thread starts.
+    if (opts.chunk !== undefined && !(Number.isInteger(opts.chunk) && opts.chunk >= 1)) throw new LabError('bad_request', `The chunk size must be a whole number of at least 1, got ${opts.chunk}.`, 'chunk')
+    const optimizer = createOptimizer(opts.optimizer, paramCount)
     const weightsSab = new SharedArrayBuffer(paramCount * 4)
     const weights = new Float32Array(weightsSab)
     for (const s of slots) weights.set(init.get(s.key) as Float32Array, s.offset)
@@ -172,13 +174,14 @@ export class ParallelTrainer {
             else reject(new LabError('internal', `Training worker ${index} could not start: ${m.type === 'failed' ? m.message : m.type}`))
           })
           w.once('error', (e) => reject(new LabError('internal', `Training worker ${index} could not start: ${e.message}`)))
+          w.once('exit', (code) => reject(new LabError('internal', `Training worker ${index} exited (code ${code}) before it was ready.`)))
         })
       })
     ).catch(async (e: unknown) => {
       await Promise.all(workers.map((w) => w.terminate()))
       throw e
     })
-    const trainer = new ParallelTrainer(opts, workers, ready, { slots, weights, counter, paramCount })
+    const trainer = new ParallelTrainer(opts, workers, ready, { slots, weights, counter, paramCount, optimizer })
     const note = trainer.nativeKernels ? ' with native kernels' : ''
     ;(opts.log ?? ((l: string) => console.info(l)))(`Parallel trainer: ${workerCount} worker(s) on the ${trainer.backend} backend${note}, ${paramCount} parameters`)
     return trainer
