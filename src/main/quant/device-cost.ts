@@ -49,7 +49,8 @@ export interface MeasuredCost extends CostFigures {
 export type MeasureModel = (model: Uint8Array, settings: BenchmarkSettingsInput) => Promise<{ id: string; measurement: Measurement }>
 
 export function measuredCostOf(id: string, m: Measurement): MeasuredCost {
-  const cost: MeasuredCost = { latencyMs: m.steady.meanMs, sizeBytes: m.modelBytes, measurementId: id }
+  // The median of the timed runs: one preempted run on a busy phone (or computer) moves the mean, not the median.
+  const cost: MeasuredCost = { latencyMs: m.steady.medianMs ?? m.steady.meanMs, sizeBytes: m.modelBytes, measurementId: id }
   if (m.energy) {
     cost.energyMj = m.energy.energyPerInferenceMj
     if (!m.energy.reliable) cost.energyUnreliable = m.energy.unreliableReason ?? 'the device says so'
@@ -141,7 +142,7 @@ export function buildLatencyTable(
   const profiledTotalMs = {} as Record<LayerPrecision, number>
   for (const p of TABLE_PRECISIONS) {
     layerMs[p] = layerTimesFromOps(profiles[p].ops, layers.length, `uniform ${p}`)
-    profiledTotalMs[p] = profiles[p].steady.meanMs
+    profiledTotalMs[p] = profiles[p].steady.medianMs ?? profiles[p].steady.meanMs
   }
   const withEnergy = TABLE_PRECISIONS.every((p) => baselines[p].energyMj !== undefined)
   const powerMjPerMs = withEnergy ? (Object.fromEntries(TABLE_PRECISIONS.map((p) => [p, (baselines[p].energyMj as number) / baselines[p].latencyMs])) as Record<LayerPrecision, number>) : null
