@@ -90,9 +90,10 @@ function tablesOfRun(store: Store, run: RunSummary): LookupTableRecord[] {
 
 /** Measurements of the run itself and of each of its candidates (on any device), oldest first. */
 export function measurementsOfRun(store: Store, runId: string, candidateIds: readonly string[]): MeasurementRecord[] {
+  // One pass over the table (an optional-filter query scans it anyway), keeping the run's and its candidates' rows.
+  const wanted = new Set(candidateIds)
   const byId = new Map<string, MeasurementRecord>()
-  for (const m of store.listMeasurements({ runId })) byId.set(m.id, m)
-  for (const id of candidateIds) for (const m of store.listMeasurements({ candidateId: id })) byId.set(m.id, m)
+  for (const m of store.listMeasurements()) if (m.runId === runId || (m.candidateId !== null && wanted.has(m.candidateId))) byId.set(m.id, m)
   return [...byId.values()].sort((a, b) => a.measuredAt - b.measuredAt || a.id.localeCompare(b.id))
 }
 

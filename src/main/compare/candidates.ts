@@ -25,6 +25,21 @@ export function pickMeasurement(measurements: readonly MeasurementRecord[], seri
   return measurements[0] ?? null
 }
 
+/**
+ * Every measurement that belongs to a candidate, grouped by candidate (newest first). One pass over the table: the
+ * store's filtered query cannot use an index for an optional filter, so a query per candidate would scan it each time.
+ */
+export function measurementsByCandidate(store: Store): Map<string, MeasurementRecord[]> {
+  const groups = new Map<string, MeasurementRecord[]>()
+  for (const m of store.listMeasurements()) {
+    if (m.candidateId === null) continue
+    const list = groups.get(m.candidateId)
+    if (list) list.push(m)
+    else groups.set(m.candidateId, [m])
+  }
+  return groups
+}
+
 export function candidateInfo(c: CandidateRecord, measured: MeasurementRecord | null): CandidateInfo {
   return {
     id: c.id,
@@ -54,9 +69,8 @@ export function requireCandidate(store: Store, id: string): CandidateRecord {
 /** Candidates of one run, or of every run not deleted. */
 export function listCandidateInfos(store: Store, runId?: string): CandidateInfo[] {
   const runs = runId === undefined ? store.listRuns() : [requireRunAny(store, runId)]
-  return runs.flatMap((run) =>
-    store.listCandidates(run.id).map((c) => candidateInfo(c, pickMeasurement(store.listMeasurements({ candidateId: c.id }), run.deviceSerial)))
-  )
+  const measured = measurementsByCandidate(store)
+  return runs.flatMap((run) => store.listCandidates(run.id).map((c) => candidateInfo(c, pickMeasurement(measured.get(c.id) ?? [], run.deviceSerial))))
 }
 
 function requireRunAny(store: Store, id: string) {

@@ -4,7 +4,8 @@ import type { CompareFronts, CompareObjective, CompareXAxis, ComparePoint, PairA
 import { LabError } from '../../shared/errors'
 import { attainment, defaultReference, hypervolume, paretoRanks, stepLine, type ObjectiveDirection, type ObjectivePoint } from '../../shared/pareto'
 import type { Store } from '../store'
-import { pickMeasurement, type DeviceLookup } from './candidates'
+import { measurementsByCandidate, pickMeasurement, type DeviceLookup } from './candidates'
+import type { MeasurementRecord } from '../store'
 
 /** Points are [x, accuracy]: x is minimised, accuracy maximised. */
 export const FRONT_DIRECTIONS: readonly ObjectiveDirection[] = ['min', 'max']
@@ -27,14 +28,14 @@ interface RunPoints {
   missing: number
 }
 
-function collectRunPoints(store: Store, runId: string, req: FrontsRequest): RunPoints {
+function collectRunPoints(store: Store, runId: string, req: FrontsRequest, measured: Map<string, MeasurementRecord[]>): RunPoints {
   const run = store.getRun(runId)
   if (!run) throw new LabError('not_found', `Run ${runId} does not exist (or was deleted); pick runs again from the list.`, 'runIds')
   const serial = req.serial ?? run.deviceSerial
   const points: RunPoints['points'] = []
   let missing = 0
   for (const c of store.listCandidates(run.id)) {
-    const m = pickMeasurement(store.listMeasurements({ candidateId: c.id }), serial)
+    const m = pickMeasurement(measured.get(c.id) ?? [], serial)
     const latencyMs = m?.latencyMeanMs ?? null
     const energyMj = m?.energyMj ?? null
     const x =
@@ -65,7 +66,8 @@ export function objectivePoints(points: readonly { candidateId: string; x: numbe
 
 export function computeFronts(store: Store, req: FrontsRequest, devices: DeviceLookup): CompareFronts {
   const unique = [...new Set(req.runIds)]
-  const collected = unique.map((id) => collectRunPoints(store, id, req))
+  const measured = measurementsByCandidate(store)
+  const collected = unique.map((id) => collectRunPoints(store, id, req, measured))
   const sets = collected.map((c) => objectivePoints(c.points))
   const hasPoints = sets.some((s) => s.length > 0)
   const reference = hasPoints ? (defaultReference(sets, FRONT_DIRECTIONS) as [number, number]) : null
