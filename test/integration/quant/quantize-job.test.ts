@@ -133,3 +133,35 @@ it('fails with a sentence when even int8 everywhere cannot meet the latency budg
   expect(done.state).toBe('failed')
   expect(done.error).toMatch(/^Even int8 everywhere needs [0-9.]+ ms, above the [0-9.]+ ms budget: raise the budget or choose a smaller network\.$/)
 }, 90_000)
+
+it('resumes a cancelled search from its checkpoint without measuring the baselines again', async () => {
+  expect(fp32CandidateId).not.toBe('')
+  const job = await start({ serial: phone.serial, model: { kind: 'candidate', candidateId: fp32CandidateId }, budget: 'size:0.8', ...FAST, episodes: 8, measure: { ...FAST.measure, energy: false } })
+  // cancel once the checkpoint after episode 5 exists (episode 6 is being reported)
+  const cancelled = new Promise<JobInfo>((resolve) => {
+    let asked = false
+    const stop = lab.events.subscribe((e) => {
+      if (e.type === 'job.progress' && e.job.id === job.id && !asked && (e.job.progress?.counters?.episode ?? 0) >= 6) {
+        asked = true
+        lab.jobs.cancel(job.id)
+      }
+      if (e.type === 'job.finished' && e.job.id === job.id) {
+        stop()
+        resolve(e.job)
+      }
+    })
+  })
+  expect((await cancelled).state).toBe('cancelled')
+  const measuredBefore = lab.store.listMeasurements({ runId: job.runId as string }).length
+
+  const resumed = lab.jobs.resume(job.id)
+  const done = await finished(resumed.id)
+  expect(done.error).toBeNull()
+  expect(done.state).toBe('succeeded')
+  const report = await lab.handlers['quantize.episodes']({ runId: job.runId as string })
+  expect(report.episodes.map((e) => e.episode)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+  // three baselines from the first attempt, one best policy from the second; only the best was measured again
+  expect(lab.store.listCandidates(job.runId as string).map((c) => c.name).slice(0, 3)).toEqual(['uniform fp32', 'uniform fp16', 'uniform int8'])
+  expect(lab.store.listCandidates(job.runId as string)).toHaveLength(4)
+  expect(lab.store.listMeasurements({ runId: job.runId as string }).length).toBe(measuredBefore + 1)
+}, 120_000)
