@@ -91,7 +91,7 @@ export function buildFrontsChart(fronts: CompareFronts, settings: FrontsChartSet
         data: toData(points),
         symbol,
         symbolSize: (value: number[]) => sizeOf(value[2], isFront ? 9 : 6),
-        itemStyle: { color: colour, opacity: isFront ? 0.95 : 0.22, borderColor: isFront ? theme.surface : undefined, borderWidth: isFront ? 1 : 0 },
+        itemStyle: { color: colour, opacity: isFront ? 0.95 : 0.3, borderColor: isFront ? theme.surface : undefined, borderWidth: isFront ? 1 : 0 },
         emphasis: { scale: 1.6, itemStyle: { opacity: 1 } },
         z: isFront ? 4 : 2
       })
