@@ -133,16 +133,23 @@ export function layerTimesFromOps(ops: OpTiming[], layerCount: number, what: str
   return ordered.map((o) => o.avgMs)
 }
 
+/**
+ * The table from one or more op-profiled runs per precision: per layer the least of the runs' average times (noise on
+ * a busy device only ever adds time), and the least median of the runs' totals.
+ */
 export function buildLatencyTable(
   layers: string[],
-  profiles: Record<LayerPrecision, Measurement>,
+  profiles: Record<LayerPrecision, Measurement | Measurement[]>,
   baselines: Record<LayerPrecision, MeasuredCost>
 ): LatencyTable {
   const layerMs = {} as Record<LayerPrecision, number[]>
   const profiledTotalMs = {} as Record<LayerPrecision, number>
   for (const p of TABLE_PRECISIONS) {
-    layerMs[p] = layerTimesFromOps(profiles[p].ops, layers.length, `uniform ${p}`)
-    profiledTotalMs[p] = profiles[p].steady.medianMs ?? profiles[p].steady.meanMs
+    const runs = ([] as Measurement[]).concat(profiles[p])
+    if (runs.length === 0) throw new LabError('internal', `No op-profiled run of the uniform ${p} model.`)
+    const perRun = runs.map((m) => layerTimesFromOps(m.ops, layers.length, `uniform ${p}`))
+    layerMs[p] = layers.map((_, i) => Math.min(...perRun.map((r) => r[i])))
+    profiledTotalMs[p] = Math.min(...runs.map((m) => m.steady.medianMs ?? m.steady.meanMs))
   }
   const withEnergy = TABLE_PRECISIONS.every((p) => baselines[p].energyMj !== undefined)
   const powerMjPerMs = withEnergy ? (Object.fromEntries(TABLE_PRECISIONS.map((p) => [p, (baselines[p].energyMj as number) / baselines[p].latencyMs])) as Record<LayerPrecision, number>) : null
@@ -174,9 +181,17 @@ export function tableCost(table: LatencyTable, policy: QuantPolicy, sizeBytes: n
   return cost
 }
 
-/** A policy cost read from the table (size from the exported bytes, cached by key by the search). */
-export function tablePolicyCost(table: LatencyTable, exporter: PolicyExporter): PolicyCost {
-  return async (policy) => tableCost(table, policy, exporter.bytes(policy).length)
+/**
+ * A policy cost read from the table (size from the exported bytes; the search caches by key). Policies measured on
+ * the device already (the uniform baselines) cost what the device said, so "even int8 everywhere is over the
+ * budget" is decided by a measurement, not by the table.
+ */
+export function tablePolicyCost(table: LatencyTable, exporter: PolicyExporter, measured: Map<string, MeasuredCost> = new Map()): PolicyCost {
+  return async (policy) => {
+    const known = measured.get(policyKey(policy))
+    if (known) return { latencyMs: known.latencyMs, energyMj: known.energyMj, sizeBytes: known.sizeBytes }
+    return tableCost(table, policy, exporter.bytes(policy).length)
+  }
 }
 
 /** Relative difference (device − table) / device, for the table-vs-device record. */
