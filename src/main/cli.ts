@@ -8,6 +8,7 @@ import { createOutput } from './cli/output'
 import { compareCommands } from './cli/compare-commands'
 import { coreCommands } from './cli/core-commands'
 import { deviceCommands } from './cli/device-commands'
+import { searchCommands } from './cli/search-commands'
 import { modelCommands } from './cli/model-commands'
 import { profileCommands } from './cli/profile-commands'
 import { quantizeCommands } from './cli/quantize-commands'
@@ -20,7 +21,7 @@ export const GLOBAL_OPTIONS: OptionSpec = {
 }
 
 export function allCommands(): Command[] {
-  return [...coreCommands, ...deviceCommands, ...modelCommands, ...compareCommands, ...profileCommands, ...quantizeCommands]
+  return [...coreCommands, ...deviceCommands, ...modelCommands, ...compareCommands, ...profileCommands, ...searchCommands, ...quantizeCommands]
 }
 
 function findCommand(commands: Command[], args: string[]): { command: Command; rest: string[] } | null {

@@ -10,6 +10,7 @@ import { modelsRequests, type ModelsResponses } from './contract/models'
 import { profileRequests, type ProfileResponses } from './contract/profile'
 import { quantizeRequests, type QuantizeResponses } from './contract/quantize'
 import { settingsRequests, type SettingsResponses } from './contract/settings'
+import { SearchRequestSchema } from './contract/search'
 import type { LabErrorPayload } from './errors'
 
 export * from './contract/compare'
@@ -21,6 +22,8 @@ export * from './contract/models'
 export * from './contract/profile'
 export * from './contract/quantize'
 export * from './contract/settings'
+// Only search.start comes from the search contract: candidates.* are served by Compare (a superset).
+export { SearchRequestSchema, SearchBaselineSchema, type SearchRequest, type SearchRequestInput, type SearchResult } from './contract/search'
 export * from './errors'
 
 export const LAB_API_VERSION = 1
@@ -33,10 +36,11 @@ export const requestSchemas = {
   ...profileRequests,
   ...settingsRequests,
   ...compareRequests,
-  ...quantizeRequests
+  ...quantizeRequests,
+  'search.start': SearchRequestSchema
 } as const
 
-export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses & ProfileResponses & SettingsResponses & CompareResponses & QuantizeResponses
+export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses & ProfileResponses & SettingsResponses & CompareResponses & QuantizeResponses & { 'search.start': JobInfo }
 
 export type MethodName = keyof typeof requestSchemas & keyof Responses
 export const METHOD_NAMES = Object.keys(requestSchemas) as MethodName[]

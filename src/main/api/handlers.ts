@@ -9,6 +9,7 @@ import { exportArchitecture, summarizeTflite } from '../model/export'
 import type { Lab } from '../lab'
 import type { Handlers } from './dispatch'
 import { profileHandlers } from '../profile/handlers'
+import { searchHandlers } from '../nas/handlers'
 import { quantizeHandlers } from '../quant/handlers'
 import { compareHandlers } from '../compare/handlers'
 
@@ -90,6 +91,9 @@ export function createHandlers(lab: Lab): Handlers {
 
     // ---- profile, lookup tables, predictor ----
     ...profileHandlers(lab),
+
+    // ---- ProxylessNAS search (its candidates are served by Compare's candidates.*) ----
+    'search.start': searchHandlers(lab)['search.start'],
 
     // ---- runs, candidates, compare ----
     ...compareHandlers(lab),

@@ -93,9 +93,7 @@ export const searchCommands: Command[] = [
         const issue = parsed.error.issues[0]
         throw new UsageError(`Setting ${issue.path.join('.')} ${issue.message}.`)
       }
-      const lab = await ctx.lab()
-      const handlers = searchHandlers(lab)
-      const job = await handlers['search.start'](parsed.data)
+      const job = await ctx.call('search.start', parsed.data)
       ctx.out.info(`Search job ${job.id} (run ${job.runId}) started; Ctrl-C cancels it.`)
       const { job: done, code } = await followJob(ctx, job)
       if (done.state !== 'succeeded') {
