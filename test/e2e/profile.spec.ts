@@ -42,8 +42,8 @@ test('a virtual phone appears by itself, and one click on Profile fills the tabl
   // Every distinct block of the small space (and the fixed layers) has a row with a latency.
   const rows = table.locator('tbody tr')
   expect(await rows.count()).toBeGreaterThanOrEqual(30)
-  await expect(page.getByTestId('lut-heatmap').locator('canvas')).toBeVisible()
-  await expect(page.getByTestId('prediction-chart').locator('canvas')).toBeVisible()
+  await expect(page.getByTestId('lut-heatmap').locator('canvas').first()).toBeVisible()
+  await expect(page.getByTestId('prediction-chart').locator('canvas').first()).toBeVisible()
   await page.screenshot({ path: screenshotPath('profile-table'), fullPage: true })
   fs.mkdirSync(DOC_IMAGES, { recursive: true })
   await page.screenshot({ path: path.join(DOC_IMAGES, 'profile.png'), fullPage: true })

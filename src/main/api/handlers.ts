@@ -54,7 +54,8 @@ export function createHandlers(lab: Lab): Handlers {
       await devicesReady()
       const status = lab.devices.status()
       if (status.adbProblem) throw new LabError('tool_missing', `A virtual phone needs adb: ${status.adbProblem}`)
-      return lab.devices.startVirtualPhone(req)
+      // From the CLI the phone outlives the command (it runs until `virtual-phone stop`); from a window it belongs to the lab.
+      return lab.devices.startVirtualPhone(req, lab.options.mode !== 'cli')
     },
     'virtualPhones.stop': async (req) => lab.devices.stopVirtualPhone(req.serial),
     'measure.start': async (req) => {

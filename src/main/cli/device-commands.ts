@@ -52,12 +52,16 @@ export function describeMeasurement(m: Measurement): string {
   return lines.join('\n')
 }
 
-/** Wait briefly until every ready phone has its card read (cards are read right after a phone appears). */
+/**
+ * Wait briefly until phones that are coming up (offline → device, just after `adb connect`) have settled and every
+ * ready phone has its card read (cards are read right after a phone appears).
+ */
 async function waitForCards(ctx: CommandContext): Promise<DeviceInfo[]> {
-  const deadline = Date.now() + 5000
+  const deadline = Date.now() + 8000
   for (;;) {
     const list = await ctx.call('devices.list', {})
-    if (list.every((d) => d.state !== 'device' || d.model !== null) || Date.now() > deadline) return list
+    const settling = list.some((d) => d.state === 'connecting' || d.state === 'offline' || (d.state === 'device' && d.model === null))
+    if (!settling || Date.now() > deadline) return list
     await new Promise((r) => setTimeout(r, 100))
   }
 }

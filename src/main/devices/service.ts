@@ -108,9 +108,13 @@ export class LabDevices {
     return (await listVirtualPhoneDaemons()).map(toVirtualPhoneInfo)
   }
 
-  async startVirtualPhone(req: { name?: string; threads?: number }): Promise<VirtualPhoneInfo> {
+  /**
+   * Start a virtual phone in the background. `ownedByLab` phones (the first-run phone, "Add virtual phone" in the
+   * window) stop when the lab closes; the CLI's `virtual-phone start` phones keep running until `virtual-phone stop`.
+   */
+  async startVirtualPhone(req: { name?: string; threads?: number }, ownedByLab = true): Promise<VirtualPhoneInfo> {
     const info = await startVirtualPhoneDaemon({ name: req.name, threads: req.threads, adb: this.localAdbServer() })
-    this.ownedVirtualPhones.add(info.serial)
+    if (ownedByLab) this.ownedVirtualPhones.add(info.serial)
     if (this.stopped) {
       // The lab closed while the phone was starting: do not leave it behind.
       this.ownedVirtualPhones.delete(info.serial)

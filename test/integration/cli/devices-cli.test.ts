@@ -46,9 +46,14 @@ describe.skipIf(!adbAvailable())('devices from the CLI (real adb server, virtual
     const { serial } = JSON.parse(started.stdout) as { serial: string }
     expect(serial).toMatch(/^127\.0\.0\.1:\d+$/)
 
-    const listed = await cli('devices', '--json')
-    expect(listed.code, listed.stderr).toBe(0)
-    const { devices } = JSON.parse(listed.stdout) as { devices: { serial: string; kind: string; model: string | null; modelled: boolean; state: string }[] }
+    type Listed = { devices: { serial: string; kind: string; model: string | null; modelled: boolean; state: string }[] }
+    // A phone that has just joined the adb server may take a moment to show (a person would run the command again).
+    let devices: Listed['devices'] = []
+    for (let attempt = 0; attempt < 3 && !devices.some((d) => d.serial === serial && d.state === 'device'); attempt++) {
+      const listed = await cli('devices', '--json')
+      expect(listed.code, listed.stderr).toBe(0)
+      devices = (JSON.parse(listed.stdout) as Listed).devices
+    }
     expect(devices.map((d) => d.serial)).toContain('host')
     const phone = devices.find((d) => d.serial === serial)!
     expect(phone).toMatchObject({ kind: 'virtual', state: 'device', modelled: true })

@@ -258,7 +258,7 @@ describe('JobManager', () => {
     expect((await finished(a.id)).state).toBe('succeeded')
     expect(jobs.get(b.id).state).toBe('cancelled')
     await expectLabError(() => jobs.get('job-nope'), 'not_found', /There is no job job-nope/)
-    await expectLabError(() => jobs.start({ kind: 'search', params: {}, title: 'x', queue: 'cpu' }), 'bad_request', /not available/)
+    await expectLabError(() => jobs.start({ kind: 'no-such-kind' as never, params: {}, title: 'x', queue: 'cpu' }), 'bad_request', /not available/)
     await expectLabError(() => jobs.start({ kind: 'demo', params: {}, title: 'x', queue: 'gpu' }), 'bad_request', /'cpu' or 'device:<serial>'/)
   })
 
