@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: everything a user needs to trust the lab, in order: typecheck, build, unit, integration
+// `npm test`: everything a user needs to trust the lab, in order: typecheck, Electron security scan (no HIGH
+// findings), build, unit, integration
 // (real adb server + virtual phone), browser end-to-end (Debian's Chromium), Electron end-to-end (skips with a
 // reason where the binary is missing). Prints one closing line with the totals.
 'use strict'
@@ -15,6 +16,7 @@ const only = process.argv.slice(2) // e.g. `npm test -- unit e2e`
 
 const steps = [
   { name: 'typecheck', cmd: 'npm', args: ['run', '--silent', 'typecheck'] },
+  { name: 'security', cmd: process.execPath, args: [path.join(__dirname, 'security-scan.cjs')] },
   { name: 'build', cmd: bin('electron-vite'), args: ['build'], env: { ELECTRON_MAJOR_VER: '45' } },
   { name: 'unit', cmd: bin('vitest'), args: ['run', '--project', 'unit', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit.json'], report: 'unit.json', kind: 'vitest' },
   { name: 'integration', cmd: bin('vitest'), args: ['run', '--project', 'integration', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/integration.json'], report: 'integration.json', kind: 'vitest' },
