@@ -27,8 +27,8 @@ export interface LabOptions {
   /** Remote adb servers ('host:port') besides the local one (--adb). */
   adbServers?: string[]
   /**
-   * 'start' tracks phones at once (window, browser mode); 'lazy' waits until a command needs them (CLI), so
-   * `jobs list` does not start an adb server.
+   * 'start' tracks phones at once (default for the window and browser mode); 'lazy' waits until a call needs them
+   * (default for the CLI and tests), so `jobs list` does not start an adb server.
    */
   devices?: 'start' | 'lazy'
   /**
@@ -128,7 +128,10 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   // Jobs that were running when the lab last stopped are marked interrupted and can be resumed; only the process
   // that owns the data folder does this, so a CLI beside an open window leaves the window's jobs alone.
   if (lock.owner) await jobs.recover()
-  if ((options.devices ?? 'start') === 'start') await devices.start()
+  // The window and browser mode track phones at once; the CLI and tests only when a call needs a phone, so a test on
+  // 'host' never starts an adb server (and never the user's on port 5037).
+  const tracking = options.devices ?? (options.mode === 'electron' || options.mode === 'browser' ? 'start' : 'lazy')
+  if (tracking === 'start') await devices.start()
   const firstRun = options.firstRunVirtualPhone ?? (options.mode === 'electron' || options.mode === 'browser')
   if (firstRun && settings.get().autoVirtualPhone) {
     // In the background: the window opens at once and the phone appears when it is ready.

@@ -1,5 +1,6 @@
 // LabApi handlers of the Quantize capability: start a HAQ job, read its per-episode records and results, download
 // a stored candidate's .tflite.
+import { HOST_SERIAL } from '../devices/registry'
 import type { Handlers } from '../api/dispatch'
 import type { Lab } from '../lab'
 import { LabError } from '../../shared/errors'
@@ -13,7 +14,7 @@ const UNITS = { latency: 'ms', energy: 'mJ', size: 'B' } as const
 export function quantizeHandlers(lab: Lab): Pick<Handlers, QuantizeHandlerNames> {
   return {
     'quantize.start': async (req) => {
-      await lab.startDevices()
+      if (req.serial !== HOST_SERIAL) await lab.startDevices()
       const device = lab.registry.get(req.serial)
       if (device.state !== 'device') throw new LabError('device_unavailable', `${device.label} is ${device.state}: ${device.stateHint ?? 'wait until it is ready'}.`)
       const budget = parseBudget(req.budget) // a typed sentence now rather than a failed job later

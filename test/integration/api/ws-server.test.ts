@@ -97,7 +97,7 @@ describe('lab host (browser mode)', () => {
       const reply = new Promise<WireResponse>((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()))))
       ws.send('{not json')
       expect(await reply).toMatchObject({ ok: false, error: { code: 'bad_request' } })
-      expect((await call(ws, 5, 'devices.list', {})).ok).toBe(true)
+      expect((await call(ws, 5, 'jobs.list', {})).ok).toBe(true)
     } finally {
       ws.close()
     }

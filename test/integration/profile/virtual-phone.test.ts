@@ -38,7 +38,7 @@ describe.skipIf(!adbAvailable())('profile on a virtual phone', () => {
     adb = await startPrivateAdbServer()
     phone = await VirtualPhone.start({ name: 'prof', threads: 2, seed: 3 })
     await adb.run(['connect', phone.serial])
-    lab = await createLab({ mode: 'test', dataDir: path.join(tmp, 'data'), env: { ...process.env, ...adb.env, ANDROID_ADB_SERVER_PORT: String(adb.port) } })
+    lab = await createLab({ mode: 'test', devices: 'start', dataDir: path.join(tmp, 'data'), env: { ...process.env, ...adb.env, ANDROID_ADB_SERVER_PORT: String(adb.port) } })
     await waitFor('the virtual phone', () => lab.registry.list().find((d) => d.serial === phone.serial && d.state === 'device'), 30_000)
   }, 60_000)
   afterAll(async () => {

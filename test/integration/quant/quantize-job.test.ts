@@ -21,7 +21,7 @@ beforeAll(async () => {
   adb = await startPrivateAdbServer()
   phone = await VirtualPhone.start({ name: 'quant', threads: 2, seed: 3 })
   await adb.run(['connect', phone.serial])
-  lab = await createLab({ mode: 'test', dataDir: path.join(tmp, 'data'), env: { ...process.env, ...adb.env, ANDROID_ADB_SERVER_PORT: String(adb.port) } })
+  lab = await createLab({ mode: 'test', devices: 'start', dataDir: path.join(tmp, 'data'), env: { ...process.env, ...adb.env, ANDROID_ADB_SERVER_PORT: String(adb.port) } })
   const deadline = Date.now() + 20_000
   while (!lab.registry.list().some((d) => d.serial === phone.serial && d.state === 'device' && d.model !== null)) {
     if (Date.now() > deadline) throw new Error(`the virtual phone never became ready: ${JSON.stringify(lab.registry.list().map((d) => [d.serial, d.state]))}`)
