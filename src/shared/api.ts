@@ -10,7 +10,7 @@ import { modelsRequests, type ModelsResponses } from './contract/models'
 import { profileRequests, type ProfileResponses } from './contract/profile'
 import { quantizeRequests, type QuantizeResponses } from './contract/quantize'
 import { settingsRequests, type SettingsResponses } from './contract/settings'
-import { SearchRequestSchema } from './contract/search'
+import { SearchHistoryRequestSchema, SearchRequestSchema, type SearchHistory } from './contract/search'
 import type { LabErrorPayload } from './errors'
 
 export * from './contract/compare'
@@ -22,8 +22,19 @@ export * from './contract/models'
 export * from './contract/profile'
 export * from './contract/quantize'
 export * from './contract/settings'
-// Only search.start comes from the search contract: candidates.* are served by Compare (a superset).
-export { SearchRequestSchema, SearchBaselineSchema, type SearchRequest, type SearchRequestInput, type SearchResult } from './contract/search'
+// Only search.start and search.history come from the search contract: candidates.* are served by Compare (a superset).
+export {
+  SearchRequestSchema,
+  SearchBaselineSchema,
+  type SearchRequest,
+  type SearchRequestInput,
+  type SearchResult,
+  type SearchHistory,
+  type SearchHistoryPhase,
+  type SearchHistoryPoint,
+  type SearchProbabilities,
+  type SearchDerivedArchitecture
+} from './contract/search'
 export * from './errors'
 
 export const LAB_API_VERSION = 1
@@ -37,10 +48,11 @@ export const requestSchemas = {
   ...settingsRequests,
   ...compareRequests,
   ...quantizeRequests,
-  'search.start': SearchRequestSchema
+  'search.start': SearchRequestSchema,
+  'search.history': SearchHistoryRequestSchema
 } as const
 
-export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses & ProfileResponses & SettingsResponses & CompareResponses & QuantizeResponses & { 'search.start': JobInfo }
+export type Responses = CoreResponses & DevicesResponses & DataResponses & ModelsResponses & ProfileResponses & SettingsResponses & CompareResponses & QuantizeResponses & { 'search.start': JobInfo; 'search.history': SearchHistory }
 
 export type MethodName = keyof typeof requestSchemas & keyof Responses
 export const METHOD_NAMES = Object.keys(requestSchemas) as MethodName[]

@@ -95,6 +95,7 @@ export function createHandlers(lab: Lab): Handlers {
 
     // ---- ProxylessNAS search (its candidates are served by Compare's candidates.*) ----
     'search.start': searchHandlers(lab)['search.start'],
+    'search.history': searchHandlers(lab)['search.history'],
 
     // ---- runs, candidates, compare ----
     ...compareHandlers(lab),

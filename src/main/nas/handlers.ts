@@ -3,12 +3,13 @@
 import type { z } from 'zod'
 import { HOST_SERIAL } from '../devices/registry'
 import type { Lab } from '../lab'
-import type { CandidateInfo, SearchResponses, searchRequests } from '../../shared/contract/search'
+import { SearchRequestSchema, type CandidateInfo, type SearchHistory, type SearchHistoryRecord, type SearchResponses, type searchRequests } from '../../shared/contract/search'
 import { LabError } from '../../shared/errors'
+import { HISTORY_POINT_CAP, emptyHistory, thinHistory } from './history'
 import { candidateDetail, candidateInfo } from './services'
 import type { SearchJobParams } from './job'
 
-/** Same shape as Pick<Handlers, 'search.start' | 'candidates.list' | 'candidates.get'> once api.ts composes searchRequests. */
+/** Same shape as Pick<Handlers, 'search.start' | 'search.history' | 'candidates.list' | 'candidates.get'> once api.ts composes searchRequests. */
 export type SearchHandlers = { [M in keyof typeof searchRequests]: (request: z.output<(typeof searchRequests)[M]>) => Promise<SearchResponses[M]> }
 
 export function searchHandlers(lab: Lab): SearchHandlers {
@@ -27,6 +28,7 @@ export function searchHandlers(lab: Lab): SearchHandlers {
       const params: SearchJobParams = { ...req, runId: run.id, dataDir: lab.dataDir }
       return lab.jobs.start({ kind: 'search', params, title: name, queue: 'cpu', runId: run.id })
     },
+    'search.history': async (req) => searchHistory(lab, req.runId),
     'candidates.list': async (req) => {
       const runs = req.runId ? [req.runId] : lab.store.listRuns('search').map((r) => r.id)
       const out: CandidateInfo[] = []
@@ -35,4 +37,40 @@ export function searchHandlers(lab: Lab): SearchHandlers {
     },
     'candidates.get': async (req) => candidateDetail(lab.store, req.id)
   }
+}
+
+/** A run's request and recorded history (curves, probabilities, derived networks), with its job's state if known. */
+export function searchHistory(lab: Lab, runId: string): SearchHistory {
+  const run = lab.store.getRun(runId)
+  if (!run || run.kind !== 'search') throw new LabError('not_found', `There is no search run ${runId}; pick one from the list of search runs.`)
+  const { history: raw, ...settings } = run.settings && typeof run.settings === 'object' ? (run.settings as Record<string, unknown>) : {}
+  const parsed = SearchRequestSchema.safeParse(settings)
+  const request = parsed.success ? parsed.data : null
+  const objective = request?.objective ?? (settings.objective === 'energy' ? 'energy' : 'latency')
+  const unit = objective === 'energy' ? 'mJ' : 'ms'
+  const h = readHistoryRecord(raw) ?? emptyHistory(unit)
+  const job = lab.jobs.list().filter((j) => j.runId === run.id).sort((a, b) => b.createdAt - a.createdAt)[0] ?? null
+  return {
+    runId: run.id,
+    name: run.name,
+    serial: run.deviceSerial,
+    state: job?.state ?? run.status,
+    jobId: job?.id ?? null,
+    stage: job?.progress?.stage ?? null,
+    request,
+    objective,
+    unit,
+    phases: h.phases.map((p) => p ?? null),
+    points: thinHistory(h.points, HISTORY_POINT_CAP),
+    probabilities: h.probabilities,
+    derived: h.derived
+  }
+}
+
+/** The stored history when it has the shape this lab writes, else null (a run from before histories were kept). */
+function readHistoryRecord(raw: unknown): SearchHistoryRecord | null {
+  if (!raw || typeof raw !== 'object') return null
+  const h = raw as Partial<SearchHistoryRecord>
+  if (h.version !== 1 || !Array.isArray(h.phases) || !Array.isArray(h.points) || !Array.isArray(h.derived)) return null
+  return h as SearchHistoryRecord
 }

@@ -3,7 +3,7 @@
 // every finished candidate; a resumed job continues from the last one (an epoch interrupted midway runs again).
 import type { LutEntry } from '../../shared/contract/profile'
 import type { MeasurementRecordInfo } from '../../shared/api'
-import { SearchRequestSchema, type CandidateInfo, type SearchRequest, type SearchResult } from '../../shared/contract/search'
+import { SearchRequestSchema, type CandidateInfo, type SearchHistoryRecord, type SearchRequest, type SearchResult } from '../../shared/contract/search'
 import { LabError } from '../../shared/errors'
 import { loadDataset } from '../data/registry'
 import { makeSplits, type Splits } from '../data/splits'
@@ -11,6 +11,7 @@ import type { JobContext, JobRunner } from '../jobs/runner'
 import { initTrainingBackend } from '../model/backend'
 import { getSpace, type Architecture, type SearchSpace } from '../model/space'
 import { candidateBenchmark, describeArchitecture, exportAndMeasure, type CandidateSink } from './derive'
+import { emptyHistory, historySaver, recordDerived, recordStep } from './history'
 import { architectureCost, type CostTable, type LossForm } from './latency-loss'
 import { DEFAULT_SEARCH_SETTINGS, ProxylessSearch, evaluate, recalibrateBatchNorm, type SearchSettings, type SearchState, type StepProgress } from './search'
 import { Supernet } from './supernet'
@@ -39,6 +40,8 @@ export interface SearchCheckpoint {
   /** Derived architecture per sweep item, once searched. */
   derived: ({ arch: Architecture; probabilities: number[][] } | null)[]
   candidates: CandidateInfo[]
+  /** The curves, probabilities and derived networks shown in the window (also saved into the run's settings). */
+  history?: SearchHistoryRecord
 }
 
 /** Sweep items from the request: λ values, else targets, else three targets spread over the table's range. */
@@ -119,6 +122,8 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
       measure: async (model, candidateId) => (await measure(model, candidateId)).measurement
     }
     const objectiveUnit = table.unit
+    const history = (cp.history ??= emptyHistory(objectiveUnit))
+    const saveHistory = historySaver((h) => void ctx.call('runs.patchSettings', { runId, patch: { history: h } }).catch((e: unknown) => ctx.log(`Could not store the search history: ${String(e)}`)))
 
     const modelFor = (task: Task): { search: ProxylessSearch; space: SearchSpace; arch: Architecture | null } => {
       if (task.kind === 'warmup' || task.kind === 'search') return { search: new ProxylessSearch(new Supernet(space, { seed: req.seed }), settings), space, arch: null }
@@ -157,6 +162,10 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
             if (task.kind === 'search') p.probabilities.forEach((row, b) => row.forEach((v, j) => (counters[`p.b${b + 1}.${search.net.blocks[b].ops[j]}`] = v)))
             const extra = p.expectedCost !== null ? ` · E[${objectiveUnit === 'ms' ? 'lat' : 'energy'}] ${p.expectedCost.toFixed(3)} ${objectiveUnit}` : ''
             ctx.reportProgress({ fraction, stage: `${describe(task)}: epoch ${e + 1}/${epochs}, step ${p.step}/${p.stepsPerEpoch} · loss ${p.loss.toFixed(3)} · accuracy ${(100 * p.accuracy).toFixed(1)}%${extra}`, counters })
+            const item = task.kind === 'search' || task.kind === 'retrain' ? items[task.i] : null
+            const probabilities = task.kind === 'search' ? { ops: search.net.blocks.map((b) => [...b.ops]), values: p.probabilities } : undefined
+            recordStep(history, k, () => ({ kind: task.kind, label: describe(task), target: item?.target ?? null, lambda: item?.lambda ?? null }), e + 1, { ...p, probabilities })
+            saveHistory(history, p.step >= p.stepsPerEpoch)
           }
           search.runEpoch(splits.train, splits.validation, { phase, epoch: e, epochs, objective, signal: ctx.signal, onStep })
           cp.epochsDone = e + 1
@@ -171,6 +180,9 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
           const derivedArch = search.net.architectureOf(choice)
           cp.derived[task.i] = { arch: derivedArch, probabilities: search.probabilities() }
           ctx.log(`${describe(task)}: derived ${derivedArch.join('-')} (predicted ${architectureCost(choice, table).toFixed(3)} ${objectiveUnit}).`)
+          const probabilities = { phase: k, ops: search.net.blocks.map((b) => [...b.ops]), values: search.probabilities() }
+          recordDerived(history, { phase: k, target: items[task.i].target, lambda: items[task.i].lambda, unit: objectiveUnit, architecture: derivedArch.join('-'), predicted: architectureCost(choice, table), probabilities })
+          saveHistory(history, true)
           if (req.retrain === 'inherit') {
             const derived = Supernet.forArchitecture(space, derivedArch, req.seed + 1 + task.i)
             const next = new ProxylessSearch(derived, settings)

@@ -1,7 +1,7 @@
 // Search: a ProxylessNAS run driven by a device's measured lookup table, producing candidates that are trained,
 // exported (fp32 and int8), measured on the same device and stored beside their predicted latency and energy.
 import { z } from 'zod'
-import { Id, type JobInfo } from './core'
+import { Id, type JobInfo, type JobState } from './core'
 import { BenchmarkSettingsSchema, type Measurement } from './measure'
 
 const MBCONV = z.enum(['k3e3', 'k3e6', 'k5e3', 'k5e6', 'k7e3', 'k7e6'])
@@ -112,14 +112,101 @@ export interface CandidateDetail extends CandidateInfo {
   measurements: { id: string; measurement: Measurement }[]
 }
 
+// ---- the history a search run keeps (run settings 'history'), read back with search.history ----
+
+/** One phase of a search job: warm-up, a search for one target, the retraining of its network, a baseline. */
+export interface SearchHistoryPhase {
+  kind: 'warmup' | 'search' | 'retrain' | 'baseline'
+  label: string
+  /** The phase's target (search and retrain) in the objective's unit, else null. */
+  target: number | null
+  lambda: number | null
+  /** The step (x) at which the phase began. */
+  firstStep: number
+}
+
+/** One recorded training step; a point every few steps and the last step of every epoch are kept. */
+export interface SearchHistoryPoint {
+  /** Training steps since the job began, over all phases: the charts' x axis. */
+  step: number
+  /** Index into the phases. */
+  phase: number
+  /** 1-based epoch of the phase. */
+  epoch: number
+  /** Mean cross-entropy and accuracy over the epoch so far. */
+  loss: number
+  accuracy: number
+  /** E[latency] (ms) or E[energy] (mJ) of the current α; null outside searches. */
+  expectedCost: number | null
+  epochEnd: boolean
+}
+
+/** Op probabilities p = softmax(α) of every block, with each block's candidate ops in the same order. */
+export interface SearchProbabilities {
+  phase: number
+  ops: string[][]
+  values: number[][]
+}
+
+/** The network a search derived (the most likely op per block), before it is retrained and measured. */
+export interface SearchDerivedArchitecture {
+  phase: number
+  target: number
+  lambda: number | null
+  unit: 'ms' | 'mJ'
+  /** Compact form 'k3e6-zero-…', one op per searchable block. */
+  architecture: string
+  /** Its cost from the lookup table, in `unit`. */
+  predicted: number
+  probabilities: SearchProbabilities
+}
+
+/** What a search job records in its run's settings under 'history'. */
+export interface SearchHistoryRecord {
+  version: 1
+  unit: 'ms' | 'mJ'
+  phases: (SearchHistoryPhase | null)[]
+  points: SearchHistoryPoint[]
+  /** The newest probabilities of the newest search phase. */
+  probabilities: SearchProbabilities | null
+  derived: SearchDerivedArchitecture[]
+  /** Steps of finished epochs: the next epoch's steps count on from here. */
+  stepsDone: number
+  /** One point is kept every `stride` steps (doubled each time the points reach their cap). */
+  stride: number
+}
+
+export interface SearchHistory {
+  runId: string
+  name: string
+  serial: string | null
+  /** The job's state while the lab knows the job, else the run's status. */
+  state: JobState
+  jobId: string | null
+  stage: string | null
+  /** The request the run was started with (defaults filled in); null for a run this lab version cannot read. */
+  request: SearchRequest | null
+  objective: 'latency' | 'energy'
+  unit: 'ms' | 'mJ'
+  /** By index, as points refer to them (null: a phase recorded before this lab kept histories). */
+  phases: (SearchHistoryPhase | null)[]
+  points: SearchHistoryPoint[]
+  probabilities: SearchProbabilities | null
+  derived: SearchDerivedArchitecture[]
+}
+
+export const SearchHistoryRequestSchema = z.object({ runId: Id }).strict()
+
 export const searchRequests = {
   'search.start': SearchRequestSchema,
+  'search.history': SearchHistoryRequestSchema,
   'candidates.list': z.object({ runId: Id.optional() }).strict(),
   'candidates.get': z.object({ id: Id }).strict()
 } as const
 
 export interface SearchResponses {
   'search.start': JobInfo
+  'search.history': SearchHistory
   'candidates.list': CandidateInfo[]
   'candidates.get': CandidateDetail
 }

@@ -100,5 +100,18 @@ describe('search on host', () => {
     const run = lab.store.getRun(result.runId)!
     expect(run.kind).toBe('search')
     expect(run.figures.candidates).toBe(4)
+
+    // The window's history survived the restart: one curve over warm-up, search, retrain and baseline, and the derived network.
+    const history = await searchHandlers(lab)['search.history']({ runId: result.runId })
+    expect(history.state).toBe('succeeded')
+    expect(history.phases.map((p) => p?.kind)).toEqual(['warmup', 'search', 'retrain', 'baseline'])
+    expect(history.points.filter((p) => p.epochEnd)).toHaveLength(4)
+    const steps = history.points.map((p) => p.step)
+    expect(steps).toEqual([...steps].sort((a, b) => a - b))
+    expect(new Set(steps).size).toBe(steps.length)
+    expect(history.points.some((p) => p.expectedCost !== null && p.expectedCost > 0)).toBe(true)
+    expect(history.derived).toHaveLength(1)
+    expect(history.derived[0].architecture).toBe(searched[0].architecture.architecture)
+    expect(history.probabilities?.values).toHaveLength(7)
   }, 170_000)
 })
