@@ -137,6 +137,14 @@ describe('candidate page', () => {
     ])
     expect(architectureBlocks({ ops: ['k5e3'] })?.[0].kernel).toBe(5)
     expect(architectureBlocks({ layers: 3 })).toBeNull()
+    // A search candidate stores the compact form inside its description.
+    expect(architectureBlocks({ space: 'small', architecture: 'k7e6-zero-k3e3', origin: { kind: 'search' } })?.map((b) => [b.kernel, b.expand, b.skip])).toEqual([
+      [7, 6, false],
+      [null, null, true],
+      [3, 3, false]
+    ])
+    expect(architectureBlocks('k5e3')?.[0].expand).toBe(3)
+    expect(architectureBlocks('')).toBeNull()
     expect(precisionLayers([8, 4])).toEqual([
       { name: 'Layer 1', bits: 8 },
       { name: 'Layer 2', bits: 4 }

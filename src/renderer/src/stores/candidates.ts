@@ -13,10 +13,20 @@ export interface ArchitectureBlock {
   skip: boolean
 }
 
+/** The op list of an architecture: a list, { ops: [...] }, the compact 'k3e6-zero-…', or a search's { architecture: 'k3e6-…' }. */
+function architectureOps(architecture: unknown): unknown[] | null {
+  if (Array.isArray(architecture)) return architecture
+  if (typeof architecture === 'string') return architecture.trim() === '' ? null : architecture.trim().split('-')
+  if (!architecture || typeof architecture !== 'object') return null
+  const a = architecture as { ops?: unknown; architecture?: unknown }
+  if (Array.isArray(a.ops)) return a.ops
+  return typeof a.architecture === 'string' ? architectureOps(a.architecture) : null
+}
+
 /** 'k5e6' → kernel 5, expansion 6; 'zero' / 'skip' → a skipped block; anything else is shown as written. */
 export function architectureBlocks(architecture: unknown): ArchitectureBlock[] | null {
-  const ops = Array.isArray(architecture) ? architecture : architecture && typeof architecture === 'object' && Array.isArray((architecture as { ops?: unknown }).ops) ? (architecture as { ops: unknown[] }).ops : null
-  if (!ops || !ops.every((o) => typeof o === 'string')) return null
+  const ops = architectureOps(architecture)
+  if (!ops || ops.length === 0 || !ops.every((o) => typeof o === 'string')) return null
   return (ops as string[]).map((op, index) => {
     const m = /^k(\d+)e(\d+)$/.exec(op)
     return { index, op, kernel: m ? Number(m[1]) : null, expand: m ? Number(m[2]) : null, skip: op === 'zero' || op === 'skip' }
