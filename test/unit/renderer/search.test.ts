@@ -1,7 +1,13 @@
 // The Search view's pure parts: the form's sentences, the request it sends (accepted by the lab's own schema), the
 // tables it offers, probabilities read from live counters, and the chart options built from a history.
-import { describe, expect, it } from 'vitest'
-import { SearchRequestSchema, type LookupTableSummary, type SearchHistory } from '../../../src/shared/api'
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { LabError, SearchRequestSchema, type DeviceInfo, type JobInfo, type LabEvent, type LookupTableSummary, type MethodName, type SearchHistory } from '../../../src/shared/api'
+import type { ConnectionStatus, LabConnection } from '../../../src/renderer/src/lab/transport'
+import { useDevicesStore } from '../../../src/renderer/src/stores/devices'
+import { useJobsStore } from '../../../src/renderer/src/stores/jobs'
+import { useLabStore } from '../../../src/renderer/src/stores/lab'
+import { useTablesStore } from '../../../src/renderer/src/stores/tables'
 import { FALLBACK_PALETTE } from '../../../src/renderer/src/lab/charts'
 import {
   DEFAULT_SEARCH_FORM,
@@ -12,6 +18,7 @@ import {
   probabilitiesFromCounters,
   searchFormProblems,
   tablesForSearch,
+  useSearchStore,
   type SearchForm
 } from '../../../src/renderer/src/stores/search'
 import { expectedCostOption, opOrder, phaseSpans, probabilitiesOption, trainingOption } from '../../../src/renderer/src/components/search/charts'
@@ -212,5 +219,91 @@ describe('search charts', () => {
   it('describes a run’s settings in one line', () => {
     expect(describeSearchRequest(history.request, 'ms')).toBe('Fashion-MNIST · latency · target 5 ms · blocks measured first · epochs 2/2/3 · 4,000 training images')
     expect(describeSearchRequest(null, 'ms')).toMatch(/older lab/)
+  })
+})
+
+// ---- the store against a stand-in lab connection ----
+
+type Handler = (request: any) => unknown
+class FakeLab implements LabConnection {
+  readonly transport = 'websocket' as const
+  readonly calls: { method: string; request: unknown }[] = []
+  constructor(private readonly handlers: Partial<Record<MethodName, Handler>>) {}
+  async call(method: MethodName, request: unknown): Promise<any> {
+    this.calls.push({ method, request })
+    const h = this.handlers[method]
+    if (!h) throw new LabError('not_found', `No ${method} here.`)
+    return h(request)
+  }
+  onEvent(_: (e: LabEvent) => void): () => void {
+    return () => undefined
+  }
+  status(): ConnectionStatus {
+    return { state: 'open' }
+  }
+  onStatus(): () => void {
+    return () => undefined
+  }
+  retryNow(): void {}
+  close(): void {}
+}
+
+const phone = (serial: string, over: Partial<DeviceInfo> = {}) => ({ serial, kind: 'virtual', state: 'device', stateHint: null, label: `Phone ${serial}`, ...over }) as DeviceInfo
+const searchJob: JobInfo = { id: 'job-s', kind: 'search', title: 'Search', queue: 'cpu', state: 'queued', params: {}, progress: null, createdAt: 1, startedAt: null, finishedAt: null, error: null, result: null, runId: 'run-s' }
+
+describe('search store', () => {
+  beforeEach(() => setActivePinia(createPinia()))
+
+  it('picks the phone and its newest table, starts the search with them and shows the new run', async () => {
+    const fake = new FakeLab({
+      'devices.list': () => [phone('host', { kind: 'host', label: 'This computer' }), phone('p1')],
+      'tables.list': () => [table('old', 'p1', 'small', 1), table('new', 'p1', 'small', 2), table('other', 'p2', 'small', 3)],
+      'search.start': () => searchJob,
+      'search.history': () => ({ ...history, runId: 'run-s', jobId: 'job-s', points: [] }),
+      'candidates.list': () => [],
+      'runs.list': () => [{ id: 'run-s', kind: 'search', name: 'Search', deviceSerial: 'p1', status: 'queued', createdAt: 1, finishedAt: null, tags: [], settings: {}, figures: {} }]
+    })
+    useLabStore().attach(fake)
+    const devices = useDevicesStore()
+    const search = useSearchStore()
+    await devices.refresh()
+    await useTablesStore().refresh()
+    await Promise.resolve()
+    expect(devices.selectedSerial).toBe('p1')
+    expect(search.form.tableId).toBe('new')
+    search.chooseTable('')
+    search.form.targets = '3'
+    expect(search.blockedReason).toBeNull()
+    await search.start()
+    const sent = fake.calls.find((c) => c.method === 'search.start')?.request as Record<string, unknown>
+    expect(sent).toMatchObject({ serial: 'p1', targetsMs: [3], dataset: 'fashion-mnist' })
+    expect(sent.tableId).toBeUndefined()
+    expect(search.runId).toBe('run-s')
+    expect(search.job?.id).toBe('job-s')
+    expect(search.running).toBe(true)
+    expect(useJobsStore().trayJobs.map((j) => j.id)).toContain('job-s')
+  })
+
+  it('keeps the lab’s sentence when search.start is refused, and blocks Start on a bad field', async () => {
+    const fake = new FakeLab({
+      'devices.list': () => [phone('p1')],
+      'search.start': () => {
+        throw new LabError('device_unavailable', 'Phone p1 is offline: reconnect the cable.')
+      }
+    })
+    useLabStore().attach(fake)
+    await useDevicesStore().refresh()
+    const search = useSearchStore()
+    search.form.targets = 'soon'
+    expect(search.blockedReason).toMatch(/Fix the settings/)
+    search.form.targets = ''
+    await search.start()
+    expect(search.startError).toBe('Phone p1 is offline: reconnect the cable.')
+  })
+
+  it('says what to do when no device is known', async () => {
+    useLabStore().attach(new FakeLab({ 'devices.list': () => [] }))
+    await useDevicesStore().refresh()
+    expect(useSearchStore().blockedReason).toMatch(/No phone is known yet/)
   })
 })
