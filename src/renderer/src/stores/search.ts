@@ -293,6 +293,14 @@ export const useSearchStore = defineStore('search', () => {
     }
   )
 
+  // A search started elsewhere (another window, the command line) joins the list of runs.
+  watch(
+    () => Object.values(jobs.byId).filter((j) => j.kind === 'search' && j.runId !== null && !runs.value.some((r) => r.id === j.runId)).length,
+    (unknown) => {
+      if (unknown > 0 && runsLoaded.value) void loadRuns()
+    }
+  )
+
   async function start(): Promise<void> {
     const serial = devices.selectedSerial
     if (!serial || blockedReason.value) return
