@@ -98,6 +98,11 @@ describe('buildSearchRequest', () => {
     expect(parsed.int8EvalImages).toBe(0)
   })
 
+  it('leaves the loss to the lab unless one is chosen', () => {
+    expect(buildSearchRequest('p', form())).not.toHaveProperty('lossForm')
+    expect(buildSearchRequest('p', form({ lossForm: 'mul#log' })).lossForm).toBe('mul#log')
+  })
+
   it('a λ sweep sends the λ values with the add#linear loss', () => {
     const parsed = SearchRequestSchema.parse(buildSearchRequest('p', form({ sweep: 'lambdas', lambdas: '0.1 1 5', targets: '6', lossForm: 'mul#log' })))
     expect(parsed.lambdas).toEqual([0.1, 1, 5])

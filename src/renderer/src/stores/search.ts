@@ -2,7 +2,7 @@
 // its recorded history (search.history), its live job and its measured candidates.
 import { defineStore } from 'pinia'
 import { computed, reactive, ref, watch } from 'vue'
-import type { CandidateInfo, JobInfo, LookupTableSummary, RunSummary, SearchHistory, SearchProbabilities, SearchRequestInput } from '../../../shared/api'
+import type { CandidateInfo, JobInfo, LookupTableSummary, RunSummary, SearchHistory, SearchProbabilities, SearchRequest, SearchRequestInput } from '../../../shared/api'
 import { isFinishedJobState } from '../lab/format'
 import { spaceChoice, tableMatchesChoice } from '../lab/lut'
 import { deviceNotReadyReason, useDevicesStore } from './devices'
@@ -24,7 +24,8 @@ export interface SearchForm {
   targets: string
   /** Comma-separated λ values of the add#linear loss (sweep 'lambdas'). */
   lambdas: string
-  lossForm: 'mul#log' | 'add#linear'
+  /** '' leaves the loss to the lab's default. */
+  lossForm: '' | SearchRequest['lossForm']
   warmupEpochs: number
   searchEpochs: number
   retrainEpochs: number
@@ -44,7 +45,7 @@ export const DEFAULT_SEARCH_FORM: SearchForm = {
   sweep: 'targets',
   targets: '',
   lambdas: '',
-  lossForm: 'mul#log',
+  lossForm: '',
   warmupEpochs: 2,
   searchEpochs: 2,
   retrainEpochs: 3,
@@ -135,7 +136,7 @@ export function buildSearchRequest(serial: string, form: SearchForm): SearchRequ
     objective: form.objective,
     ...(form.objective === 'latency' ? { targetsMs: targets } : { targetsMj: targets }),
     lambdas: typeof lambdas === 'string' ? [] : lambdas,
-    lossForm: form.sweep === 'lambdas' ? 'add#linear' : form.lossForm,
+    ...(form.sweep === 'lambdas' ? { lossForm: 'add#linear' as const } : form.lossForm ? { lossForm: form.lossForm } : {}),
     epochs: { warmup: form.warmupEpochs, search: form.searchEpochs, retrain: form.retrainEpochs },
     subset: { train: form.trainImages, validation: form.validationImages, test: form.testImages },
     ...(form.baselines ? {} : { baselines: [] }),
