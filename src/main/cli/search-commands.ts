@@ -41,7 +41,7 @@ export const searchCommands: Command[] = [
     name: 'search',
     summary: 'Search architectures with ProxylessNAS against a device’s measured latency (or energy), then train, export and measure them',
     usage:
-      'proxyless-lab search --device SERIAL [--dataset fashion-mnist] [--target-ms 5,10,20 | --target-mj 1,2 | --lambda 0.1,1] [--objective latency|energy] [--loss mul#log|add#linear] [--table ID] [--epochs W,S,R] [--train-images N] [--batch N] [--retrain inherit|scratch] [--no-baselines] [--seed N] [--json]',
+      'proxyless-lab search --device SERIAL [--dataset fashion-mnist] [--target-ms 5,10,20 | --target-mj 1,2 | --lambda 0.1,1] [--objective latency|energy] [--loss abs#linear|mul#log|add#linear] [--derive within-target|argmax] [--table ID] [--epochs W,S,R] [--train-images N] [--batch N] [--retrain inherit|scratch] [--no-baselines] [--seed N] [--json]',
     options: {
       device: { type: 'string' },
       dataset: { type: 'string' },
@@ -50,6 +50,7 @@ export const searchCommands: Command[] = [
       lambda: { type: 'string' },
       objective: { type: 'string' },
       loss: { type: 'string' },
+      derive: { type: 'string' },
       table: { type: 'string' },
       epochs: { type: 'string' },
       'train-images': { type: 'string' },
@@ -74,6 +75,7 @@ export const searchCommands: Command[] = [
       if (lambdas) req.lambdas = lambdas
       if (ctx.values.objective !== undefined) req.objective = ctx.values.objective as SearchRequestInput['objective']
       if (ctx.values.loss !== undefined) req.lossForm = ctx.values.loss as SearchRequestInput['lossForm']
+      if (ctx.values.derive !== undefined) req.derive = ctx.values.derive as SearchRequestInput['derive']
       if (ctx.values.table !== undefined) req.tableId = ctx.values.table as string
       const epochs = numberList(ctx, 'epochs')
       if (epochs) {

@@ -12,7 +12,7 @@ import { initTrainingBackend } from '../model/backend'
 import { getSpace, type Architecture, type SearchSpace } from '../model/space'
 import { candidateBenchmark, describeArchitecture, exportAndMeasure, type CandidateSink } from './derive'
 import { emptyHistory, historySaver, recordDerived, recordStep } from './history'
-import { architectureCost, type CostTable, type LossForm } from './latency-loss'
+import { architectureCost, mostProbableWithin, type CostTable, type LossForm } from './latency-loss'
 import { DEFAULT_SEARCH_SETTINGS, ProxylessSearch, evaluate, recalibrateBatchNorm, type SearchSettings, type SearchState, type StepProgress } from './search'
 import { Supernet } from './supernet'
 import { costTableFromRows, measureQuickTable } from './table'
@@ -176,7 +176,7 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
         if (task.kind === 'warmup') {
           cp.warm = search.saveState()
         } else if (task.kind === 'search') {
-          const choice = search.derivedChoice()
+          const choice = deriveChoice(search, items[task.i], table, req.derive, (line) => ctx.log(`${describe(task)}: ${line}`))
           const derivedArch = search.net.architectureOf(choice)
           cp.derived[task.i] = { arch: derivedArch, probabilities: search.probabilities() }
           ctx.log(`${describe(task)}: derived ${derivedArch.join('-')} (predicted ${architectureCost(choice, table).toFixed(3)} ${objectiveUnit}).`)
@@ -234,6 +234,23 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
     ctx.reportProgress({ fraction: 1, stage: `Done: ${cp.candidates.length} candidates measured on ${req.serial}` })
     return { runId, candidates: cp.candidates, bestAccuracy }
   }
+}
+
+/**
+ * The network a finished search gives: the most probable one costing 90–100% of the target, else the most probable
+ * one under it (λ sweeps and 'argmax': the per-block argmax).
+ * When no network of the space meets the target, the argmax is taken and the log says so.
+ */
+export function deriveChoice(search: ProxylessSearch, item: SweepItem, table: CostTable, mode: SearchRequest['derive'], log: (line: string) => void): number[] {
+  const argmax = search.derivedChoice()
+  if (mode === 'argmax' || item.lambda !== null) return argmax
+  // Between 90% and 100% of the target where the space has such a network, else anything under the target.
+  const within = mostProbableWithin(search.alpha, table, item.target, { floor: 0.9 * item.target }) ?? mostProbableWithin(search.alpha, table, item.target)
+  if (within === null) {
+    log(`no network of the space is predicted within ${Number(item.target.toPrecision(3))} ${table.unit}; taking the most probable one.`)
+    return argmax
+  }
+  return within
 }
 
 function fmtTarget(item: SweepItem, unit: string): string {

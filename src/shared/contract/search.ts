@@ -35,7 +35,20 @@ export const SearchRequestSchema = z
     /** One search per λ of the 'add#linear' loss (with the first target, or the middle of the table's range). */
     lambdas: z.array(z.number().min(0).max(100)).max(10).default([]),
     objective: z.enum(['latency', 'energy']).default('latency'),
-    lossForm: z.enum(['mul#log', 'add#linear']).default('mul#log'),
+    /**
+     * 'abs#linear' (default): CE + λ·|E[lat]/T − 1| with λ = 1, which pulls the expected latency towards the target
+     * from both sides (the absolute-value reward of TuNAS), so each target of a sweep gives a different network.
+     * 'mul#log' (α 0.2, β 0.3) and 'add#linear' (λ 0.1) are ProxylessNAS's forms: they always push towards cheaper
+     * blocks and the target only scales the push, so short searches derive the same network for every target.
+     */
+    lossForm: z.enum(['abs#linear', 'mul#log', 'add#linear']).default('abs#linear'),
+    /**
+     * How the network is taken from the probabilities: 'within-target' (default) is the most probable network whose
+     * predicted cost is 90–100% of the target (else the most probable one under it); 'argmax' is the paper's
+     * per-block argmax, which after a short search is mostly decided by the latency term alone.
+     * λ sweeps always take the argmax.
+     */
+    derive: z.enum(['within-target', 'argmax']).default('within-target'),
     gateMode: z.enum(['full_v2', 'two']).default('full_v2'),
     epochs: z
       .object({

@@ -3,7 +3,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { AlphaAdam, alphaGradFromGates, rescaleTwoPath, sampleGates, softmax } from '../../../src/main/nas/gates'
-import { architectureCost, expectedCost, expectedCostGrad, latencyLoss, type CostTable } from '../../../src/main/nas/latency-loss'
+import { architectureCost, expectedCost, expectedCostGrad, latencyLoss, mostProbableWithin, type CostTable } from '../../../src/main/nas/latency-loss'
 import { updateAlpha } from '../../../src/main/nas/search'
 import { SavableRng } from '../../../src/main/nas/random'
 
@@ -106,7 +106,7 @@ describe('expected latency and the latency losses', () => {
   })
 
   it('both loss forms report ∂L/∂E[lat] matching finite differences, with the paper defaults', () => {
-    for (const form of ['mul#log', 'add#linear'] as const) {
+    for (const form of ['mul#log', 'add#linear', 'abs#linear'] as const) {
       for (const cost of [3, 8, 40]) {
         const s = { form, target: 10 }
         const v = latencyLoss(0.9, cost, s)
@@ -119,6 +119,74 @@ describe('expected latency and the latency losses', () => {
     expect(latencyLoss(1, 100, { form: 'mul#log', target: 10 }).loss).toBeCloseTo(0.2 * Math.pow(2, 0.3), 12)
     expect(latencyLoss(1, 20, { form: 'add#linear', target: 10 }).loss).toBeCloseTo(1.1, 12)
     expect(() => latencyLoss(1, 0.5, { form: 'mul#log', target: 0.8 })).toThrow(/add#linear/)
+    // abs#linear: CE + 1·|E/T − 1|, pulling towards the target from both sides.
+    expect(latencyLoss(1, 15, { form: 'abs#linear', target: 10 }).loss).toBeCloseTo(1.5, 12)
+    expect(latencyLoss(1, 5, { form: 'abs#linear', target: 10 }).loss).toBeCloseTo(1.5, 12)
+    expect(latencyLoss(1, 15, { form: 'abs#linear', target: 10 }).dCost).toBeGreaterThan(0)
+    expect(latencyLoss(1, 5, { form: 'abs#linear', target: 10 }).dCost).toBeLessThan(0)
+  })
+})
+
+describe('the most probable network within a target', () => {
+  /** Every architecture, by brute force. */
+  function brute(alpha: number[][], table: CostTable, limit: number): { logp: number; cost: number } | null {
+    let best: { logp: number; cost: number } | null = null
+    const walk = (b: number, logp: number, cost: number): void => {
+      if (b === alpha.length) {
+        if (cost + table.fixed <= limit + 1e-12 && (!best || logp > best.logp)) best = { logp, cost: cost + table.fixed }
+        return
+      }
+      const p = softmax(alpha[b])
+      p.forEach((pj, j) => walk(b + 1, logp + Math.log(pj), cost + table.perBlock[b][j]))
+    }
+    walk(0, 0, 0)
+    return best
+  }
+
+  it('meets the limit and is as probable as the best network found by brute force (up to cost rounding)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.tuple(fc.double({ min: -2, max: 2, noNaN: true }), fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 5, noNaN: true }))), { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 5 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (blocks, q) => {
+          const alpha = blocks.map((b) => b.map(([a]) => a))
+          const table: CostTable = { unit: 'ms', fixed: 0.5, perBlock: blocks.map((b) => b.map(([, c]) => c)) }
+          const lo = architectureCost(table.perBlock.map((c) => c.indexOf(Math.min(...c))), table)
+          const hi = architectureCost(table.perBlock.map((c) => c.indexOf(Math.max(...c))), table)
+          const limit = lo + q * (hi - lo)
+          const got = mostProbableWithin(alpha, table, limit)
+          const want = brute(alpha, table, limit)
+          // Costs are rounded up to 1/2000 of the budget, so only networks within that margin of the limit can be missed.
+          const tight = brute(alpha, table, limit - (limit - table.fixed) * (alpha.length / 2000))
+          if (got === null) {
+            expect(tight).toBeNull()
+            return
+          }
+          expect(architectureCost(got, table)).toBeLessThanOrEqual(limit + 1e-9)
+          const logp = got.reduce((s, j, b) => s + Math.log(softmax(alpha[b])[j]), 0)
+          const tol = 1e-9 * (1 + Math.abs(want!.logp))
+          if (tight) expect(logp).toBeGreaterThanOrEqual(tight.logp - tol)
+          expect(logp).toBeLessThanOrEqual(want!.logp + tol)
+        }
+      ),
+      { numRuns: 300 }
+    )
+  })
+
+  it('with a floor, picks the most probable network between the floor and the limit', () => {
+    const table: CostTable = { unit: 'ms', fixed: 1, perBlock: [[1, 2, 3], [1, 2, 3]] }
+    const alpha = [[2, 0, 0], [2, 0, 0]]
+    expect(mostProbableWithin(alpha, table, 8)).toEqual([0, 0])
+    const got = mostProbableWithin(alpha, table, 6, { floor: 5.5 }) as number[]
+    expect(architectureCost(got, table)).toBe(6)
+  })
+
+  it('is the argmax when that fits, and null when nothing fits', () => {
+    const table: CostTable = { unit: 'ms', fixed: 1, perBlock: [[1, 2, 3], [1, 2, 3]] }
+    const alpha = [[0, 0, 1], [0, 1, 0]]
+    expect(mostProbableWithin(alpha, table, 100)).toEqual([2, 1])
+    expect(architectureCost(mostProbableWithin(alpha, table, 4) as number[], table)).toBeLessThanOrEqual(4)
+    expect(mostProbableWithin(alpha, table, 2.5)).toBeNull()
   })
 })
 
@@ -138,6 +206,28 @@ describe('the α update on a toy problem', () => {
     }
     return architectureCost(alpha.map((a) => a.indexOf(Math.max(...a))), table)
   }
+
+  it('with abs#linear and the within-target derivation, a sweep of targets gives networks spread over the range', () => {
+    const costs: number[] = []
+    for (const target of [9, 14, 20]) {
+      const rng = new SavableRng(11)
+      const alpha = Array.from({ length: blocks }, () => [0, 0, 0, 0])
+      const adam = new AlphaAdam(alpha.map((a) => a.length), 1e-3)
+      for (let step = 0; step < 30; step++) {
+        const samples = alpha.map((a) => sampleGates(a, 'full_v2', rng.next))
+        const ce = 1.5 - samples.reduce((s, g) => s + 0.05 * g.active, 0)
+        const gateGrad = alpha.map((a) => a.map((_, j) => -0.05 * j))
+        updateAlpha(alpha, adam, { ce, gateGrad, involved: samples.map((s) => s.involved) }, { table, loss: { form: 'abs#linear', target } }, 'full_v2')
+      }
+      const cost = architectureCost(mostProbableWithin(alpha, table, target, { floor: 0.9 * target }) as number[], table)
+      expect(cost).toBeLessThanOrEqual(target)
+      expect(cost).toBeGreaterThanOrEqual(0.9 * target - 1e-9)
+      costs.push(cost)
+    }
+    // A higher target gives a costlier (here: more accurate) network; the argmax alone would give one network.
+    expect(costs[1]).toBeGreaterThan(costs[0])
+    expect(costs[2]).toBeGreaterThan(costs[1])
+  })
 
   it('raising λ lowers the latency of the derived network (full_v2 and two-path)', () => {
     for (const mode of ['full_v2', 'two'] as const) {

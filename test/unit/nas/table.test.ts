@@ -40,8 +40,8 @@ describe('sweep', () => {
   const table = costTableFromRows(space, rows, 'latency')
   it('one search per target, per λ, or three automatic targets inside the table range', () => {
     expect(sweepItems(SearchRequestSchema.parse({ serial: 'x', targetsMs: [5, 10] }), table)).toEqual([
-      { target: 5, lambda: null, form: 'mul#log' },
-      { target: 10, lambda: null, form: 'mul#log' }
+      { target: 5, lambda: null, form: 'abs#linear' },
+      { target: 10, lambda: null, form: 'abs#linear' }
     ])
     const lambdas = sweepItems(SearchRequestSchema.parse({ serial: 'x', lambdas: [0.1, 2] }), table)
     expect(lambdas.map((i) => [i.lambda, i.form])).toEqual([[0.1, 'add#linear'], [2, 'add#linear']])
@@ -51,7 +51,8 @@ describe('sweep', () => {
     expect(auto).toHaveLength(3)
     auto.forEach((i) => expect(i.target > lo && i.target < hi).toBe(true))
     // Sub-millisecond targets cannot use the logarithmic form.
-    expect(sweepItems(SearchRequestSchema.parse({ serial: 'x', targetsMs: [0.5] }), table)[0].form).toBe('add#linear')
+    expect(sweepItems(SearchRequestSchema.parse({ serial: 'x', targetsMs: [0.5], lossForm: 'mul#log' }), table)[0].form).toBe('add#linear')
+    expect(sweepItems(SearchRequestSchema.parse({ serial: 'x', targetsMs: [0.5] }), table)[0].form).toBe('abs#linear')
   })
 
   it('plans warm-up, then search + retrain per item, then the baselines', () => {

@@ -26,6 +26,7 @@ export interface SearchForm {
   lambdas: string
   /** '' leaves the loss to the lab's default. */
   lossForm: '' | SearchRequest['lossForm']
+  derive: SearchRequest['derive']
   warmupEpochs: number
   searchEpochs: number
   retrainEpochs: number
@@ -46,6 +47,7 @@ export const DEFAULT_SEARCH_FORM: SearchForm = {
   targets: '',
   lambdas: '',
   lossForm: '',
+  derive: 'within-target',
   warmupEpochs: 2,
   searchEpochs: 2,
   retrainEpochs: 3,
@@ -137,6 +139,7 @@ export function buildSearchRequest(serial: string, form: SearchForm): SearchRequ
     ...(form.objective === 'latency' ? { targetsMs: targets } : { targetsMj: targets }),
     lambdas: typeof lambdas === 'string' ? [] : lambdas,
     ...(form.sweep === 'lambdas' ? { lossForm: 'add#linear' as const } : form.lossForm ? { lossForm: form.lossForm } : {}),
+    derive: form.derive,
     epochs: { warmup: form.warmupEpochs, search: form.searchEpochs, retrain: form.retrainEpochs },
     subset: { train: form.trainImages, validation: form.validationImages, test: form.testImages },
     ...(form.baselines ? {} : { baselines: [] }),
