@@ -2,7 +2,7 @@
 // weights, then fp32 and int8 TFLite files (int8 calibrated on real training images), each measured on the device
 // and stored as a candidate with its test accuracy, measured and predicted latency/energy, size and MACs.
 import type { LutEntry } from '../../shared/contract/profile'
-import type { BenchmarkSettings, Measurement } from '../../shared/contract/measure'
+import { typicalLatencyMs, type BenchmarkSettings, type Measurement } from '../../shared/contract/measure'
 import type { CandidateArchitecture, CandidateInfo } from '../../shared/contract/search'
 import { iterateBatches, type SplitView } from '../data/splits'
 import { networkCost } from '../model/cost'
@@ -111,7 +111,7 @@ export async function exportAndMeasure(
       macs: cost.totalMacs,
       predictedLatencyMs: predicted.latencyMs,
       predictedEnergyMj: predicted.energyMj,
-      measuredLatencyMs: m.steady.meanMs,
+      measuredLatencyMs: typicalLatencyMs(m.steady),
       measuredEnergyMj: m.energy ? m.energy.energyPerInferenceMj : null,
       createdAt: stored.createdAt
     })

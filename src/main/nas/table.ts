@@ -2,7 +2,7 @@
 // table measured block by block on the device when no profile exists yet.
 import { LabError } from '../../shared/errors'
 import type { LutEntry } from '../../shared/contract/profile'
-import type { BenchmarkSettings, Measurement } from '../../shared/contract/measure'
+import { typicalLatencyMs, type BenchmarkSettings, type Measurement } from '../../shared/contract/measure'
 import { initWeights } from '../model/ir'
 import { architectureKeys, blockConfig, blockKey, blockNetwork, enumerateBlockConfigs, fixedBlockConfigs, type Architecture, type SearchSpace } from '../model/space'
 import { writeTflite } from '../model/tflite/writer'
@@ -92,7 +92,7 @@ export async function measureQuickTable(
       key: c.key,
       kind: c.fixed ? 'fixed' : 'block',
       count: m.steady.count,
-      meanMs: m.steady.meanMs,
+      meanMs: typicalLatencyMs(m.steady),
       stdMs: m.steady.stdMs ?? 0,
       energyMj: m.energy ? m.energy.energyPerInferenceMj : null,
       energyStdMj: null,

@@ -15,6 +15,7 @@ import { attributeProbeOps, planProbes, type Probe } from './packing'
 import { predictionCheck, sumEntries, type CheckSample } from './predictor'
 import { median } from './stats'
 import { makeEntry, type EntryStats, type TableToSave } from './table'
+import { typicalLatencyMs } from '../../shared/contract/measure'
 
 export interface ProfileJobParams extends ProfileRequest {
   runId: string | null
@@ -102,7 +103,7 @@ export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobRe
     progress('Measuring the per-invoke overhead')
     if (!cp.baseline) {
       const m = await measure(modelBytes(baselineNetwork(), p.precision, p.seed), plain)
-      cp.baseline = { ms: m.steady.meanMs, mj: m.energy?.energyPerInferenceMj ?? null }
+      cp.baseline = { ms: typicalLatencyMs(m.steady), mj: m.energy?.energyPerInferenceMj ?? null }
       await ctx.checkpoint(cp)
     }
     const baseline = cp.baseline
@@ -110,7 +111,7 @@ export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobRe
     /** One model per block; the entry is its steady time minus the per-invoke overhead. */
     const measurePerBlock = async (c: KeyedBlockConfig, into: Record<string, EntryStats>) => {
       const m = await measure(modelBytes(blockNetwork(c.config), p.precision, p.seed), plain)
-      const meanMs = Math.max(0, m.steady.meanMs - baseline.ms)
+      const meanMs = Math.max(0, typicalLatencyMs(m.steady) - baseline.ms)
       const e = m.energy
       into[c.key] = {
         count: m.steady.count,
@@ -148,7 +149,7 @@ export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobRe
         const arch = architectureToString(archs[i])
         const { bytes } = exportArchitecture({ space: p.space, input: p.input, widthMult: p.widthMult, arch, precision: p.precision, seed: p.seed + i, softmax: false })
         const m = await measure(bytes, plain)
-        cp.check.push({ architecture: arch, measuredMs: m.steady.meanMs, measuredMj: m.energy?.energyPerInferenceMj ?? null })
+        cp.check.push({ architecture: arch, measuredMs: typicalLatencyMs(m.steady), measuredMj: m.energy?.energyPerInferenceMj ?? null })
       })
     }
 
@@ -260,7 +261,7 @@ async function measureProbe(
     return
   }
   const opsMs = attribution.opsMs
-  const scale = opsMs > 0 ? Math.max(0, m.steady.meanMs - baseline.ms) / opsMs : 0
+  const scale = opsMs > 0 ? Math.max(0, typicalLatencyMs(m.steady) - baseline.ms) / opsMs : 0
   const energy = m.energy
   const energyBeyondBaseline = energy ? Math.max(0, energy.energyPerInferenceMj - (baseline.mj ?? 0)) : null
   for (const b of probe.blocks) {

@@ -32,6 +32,14 @@ export interface LatencyStats {
   percentilesMs: Record<string, number>
 }
 
+/**
+ * The latency a table or a candidate uses: the median of the timed runs where the tool printed it (one run slowed by
+ * another process or a GC pause moves the mean, not the median), else the mean.
+ */
+export function typicalLatencyMs(s: LatencyStats): number {
+  return s.medianMs !== null && Number.isFinite(s.medianMs) ? s.medianMs : s.meanMs
+}
+
 export interface OpTiming {
   /** Position in the run order, or null where the tool does not say. */
   index: number | null
