@@ -1,7 +1,7 @@
 // Entry of one virtual phone daemon (spawned detached by daemon.ts): start the phone, connect it to the adb server,
 // write the state file, stay alive; on SIGTERM/SIGINT disconnect from adb, stop and clean up.
 import fsp from 'node:fs/promises'
-import { disconnectFromAdb, parseAdbAddress, stateFilePath, type VirtualPhoneDaemonInfo } from './daemon'
+import { disconnectFromAdb, parseAdbAddress, stateFilePath, writeFileAtomic, type VirtualPhoneDaemonInfo } from './daemon'
 import { VirtualPhone } from './phone'
 
 interface EntryConfig {
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   try {
     phone = await VirtualPhone.start({ name: config.name, threads: config.threads, port: config.port, seed: config.seed, usbCharging: config.usbCharging })
   } catch (e) {
-    await fsp.writeFile(config.readyFile, JSON.stringify({ error: e instanceof Error ? e.message : String(e) }))
+    await writeFileAtomic(config.readyFile, JSON.stringify({ error: e instanceof Error ? e.message : String(e) }))
     process.exit(1)
   }
   let adbConnected = false
@@ -51,8 +51,9 @@ async function main(): Promise<void> {
     startedAt: Date.now()
   }
   const stateFile = stateFilePath(phone.port, config.runtimeDir)
-  await fsp.writeFile(stateFile, JSON.stringify(info, null, 2))
-  await fsp.writeFile(config.readyFile, JSON.stringify(info))
+  // Both files are polled by other processes (the lab waiting for this phone, `virtual-phone list`): rename into place.
+  await writeFileAtomic(stateFile, JSON.stringify(info, null, 2))
+  await writeFileAtomic(config.readyFile, JSON.stringify(info))
   console.log(`virtual phone ${info.name} listening on ${info.serial}${adbConnected ? ` (connected to adb at ${config.adb})` : adbError ? ` (adb connect failed: ${adbError})` : ''}`)
 
   let stopping = false

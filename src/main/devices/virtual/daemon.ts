@@ -113,8 +113,8 @@ export async function startVirtualPhoneDaemon(opts: VirtualPhoneDaemonOptions = 
 
   const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000)
   while (Date.now() < deadline) {
-    if (fs.existsSync(readyFile)) {
-      const info = JSON.parse(await fsp.readFile(readyFile, 'utf8')) as VirtualPhoneDaemonInfo | { error: string }
+    const info = await readReadyFile(readyFile)
+    if (info) {
       await fsp.rm(readyFile, { force: true })
       if ('error' in info) throw new LabError('internal', `The virtual phone did not start: ${info.error}`)
       return info
@@ -125,6 +125,32 @@ export async function startVirtualPhoneDaemon(opts: VirtualPhoneDaemonOptions = 
   if (child.pid && exitCode === null) process.kill(child.pid, 'SIGKILL')
   const tail = fs.existsSync(logFile) ? (await fsp.readFile(logFile, 'utf8')).slice(-600).trim() : ''
   throw new LabError('internal', `The virtual phone did not start${exitCode !== null ? ` (exit code ${exitCode})` : ' in time'}${tail ? `: ${tail}` : ''}. Its log is ${logFile}.`)
+}
+
+/**
+ * The daemon's answer, once it is there in full. The daemon renames a finished file into place, but an older daemon
+ * (or a copy on another file system) may write it in place: a file that is still empty or cut short is read again
+ * on the next poll rather than failing the start with "Unexpected end of JSON input".
+ */
+export async function readReadyFile(file: string): Promise<VirtualPhoneDaemonInfo | { error: string } | null> {
+  let text: string
+  try {
+    text = await fsp.readFile(file, 'utf8')
+  } catch {
+    return null
+  }
+  try {
+    return JSON.parse(text) as VirtualPhoneDaemonInfo | { error: string }
+  } catch {
+    return null
+  }
+}
+
+/** Write a file so readers see either nothing or all of it: a temporary file beside it, renamed into place. */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`
+  await fsp.writeFile(tmp, text)
+  await fsp.rename(tmp, file)
 }
 
 /** Running virtual phone daemons; state files of dead processes are removed. */
