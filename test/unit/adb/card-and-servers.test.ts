@@ -76,6 +76,22 @@ describe('device card', () => {
     const virtual = buildCard(emptyDeviceInfo('127.0.0.1:6520', '127.0.0.1:6520', 'x', 'device'), { 'ro.proxyless.power_model': 'modelled', 'ro.hardware': 'vsoc' }, { clusters: [], battery: null, thermalZonesC: {} })
     expect(virtual).toMatchObject({ modelled: true, kind: 'virtual', soc: 'vsoc', wirelessAdb: true, chargingSource: null })
   })
+
+  it('labels virtual phones by the name they were started with, so two of them can be told apart', () => {
+    const card = (name: string) =>
+      buildCard(
+        emptyDeviceInfo('127.0.0.1:6520', '127.0.0.1:6520', 'x', 'device'),
+        { 'ro.product.manufacturer': 'Proxyless Lab', 'ro.product.model': 'Virtual Pixel', 'ro.product.name': name, 'ro.proxyless.virtual': '1', 'ro.proxyless.power_model': 'modelled' },
+        { clusters: [], battery: null, thermalZonesC: {} }
+      )
+    expect(card('phone-a').label).toBe('Virtual Pixel · phone-a')
+    expect(card('phone-b').label).toBe('Virtual Pixel · phone-b')
+    // The first-run phone's name only spells its model.
+    expect(card('virtual-pixel').label).toBe('Proxyless Lab Virtual Pixel')
+    // A real phone's label stays its make and model, whatever its product name.
+    const real = buildCard(emptyDeviceInfo('R58', 'R58', 'x', 'device'), { 'ro.product.manufacturer': 'Google', 'ro.product.model': 'Pixel 6', 'ro.product.name': 'oriole' }, { clusters: [], battery: null, thermalZonesC: {} })
+    expect(real.label).toBe('Google Pixel 6')
+  })
 })
 
 describe('device states', () => {

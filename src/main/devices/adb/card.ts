@@ -108,6 +108,18 @@ export function abisFromProps(p: Props): string[] {
   return list.split(',').map((s) => s.trim()).filter(Boolean)
 }
 
+/**
+ * Virtual phones all share one make and model, so their label carries the name they were started with ("Virtual
+ * Pixel · phone-a"); otherwise two of them read the same in every picker, table and chart. A phone whose name only
+ * spells its model (the first-run "virtual-pixel") keeps the plain make and model.
+ */
+export function virtualPhoneLabel(manufacturer: string | null, model: string | null, name: string | null, serial: string): string {
+  const plain = [manufacturer, model].filter(Boolean).join(' ') || serial
+  const words = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '')
+  if (!name || (model && words(name) === words(model))) return plain
+  return `${model ?? 'Virtual phone'} · ${name}`
+}
+
 /** Fill a DeviceInfo's card fields from props and the pieces read off the device. */
 export function buildCard(
   base: DeviceInfo,
@@ -118,10 +130,11 @@ export function buildCard(
   const model = p['ro.product.model'] || null
   const sdk = Number(p['ro.build.version.sdk'])
   const modelled = p['ro.proxyless.power_model'] === 'modelled'
-  const label = [manufacturer, model].filter(Boolean).join(' ') || base.serial
+  const virtual = modelled || p['ro.proxyless.virtual'] === '1'
+  const label = virtual ? virtualPhoneLabel(manufacturer, model, p['ro.product.name'] || null, base.serial) : [manufacturer, model].filter(Boolean).join(' ') || base.serial
   return {
     ...base,
-    kind: modelled || p['ro.proxyless.virtual'] === '1' ? 'virtual' : 'adb',
+    kind: virtual ? 'virtual' : 'adb',
     label,
     model,
     manufacturer,
