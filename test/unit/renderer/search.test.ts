@@ -129,6 +129,27 @@ function table(id: string, serial: string, space: string, createdAt: number, inp
   }
 }
 
+describe('the space of the chosen table', () => {
+  it('searches the space a Profile table was measured for (stem stride 1), so every key of the table fits', () => {
+    const t = table('t1', 'p1', 'small', 1, 'fashion-mnist')
+    const parsed = SearchRequestSchema.parse(buildSearchRequest('p1', form({ tableId: 't1', targets: '2' }), t))
+    expect(parsed.tableId).toBe('t1')
+    expect(parsed.stemStride).toBe(1)
+    expect(parsed.widthMult).toBe(1)
+  })
+
+  it('follows a table that records its own stem stride and width', () => {
+    const t = { ...table('t2', 'p1', 'small', 1), settings: { spaceOptions: { input: 'fashion-mnist', stemStride: 2, widthMult: 0.5 } } }
+    const parsed = SearchRequestSchema.parse(buildSearchRequest('p1', form({ tableId: 't2', targets: '2' }), t))
+    expect(parsed).toMatchObject({ stemStride: 2, widthMult: 0.5 })
+  })
+
+  it('leaves the search’s own space (stem stride 2) when the blocks are measured first, or the table is not the chosen one', () => {
+    expect(SearchRequestSchema.parse(buildSearchRequest('p1', form({ tableId: '', targets: '2' }), table('t1', 'p1', 'small', 1))).stemStride).toBe(2)
+    expect(SearchRequestSchema.parse(buildSearchRequest('p1', form({ tableId: 'other', targets: '2' }), table('t1', 'p1', 'small', 1))).stemStride).toBe(2)
+  })
+})
+
 describe('tablesForSearch', () => {
   const all = [table('a', 'p1', 'small', 1), table('b', 'p1', 'small', 3, 'fashion-mnist'), table('c', 'p1', 'small', 2, 'cifar10'), table('d', 'p2', 'small', 4), table('e', 'p1', 'mobile', 5)]
   it('offers the device’s tables for the dataset’s input, newest first', () => {
@@ -283,6 +304,12 @@ describe('search store', () => {
     const sent = fake.calls.find((c) => c.method === 'search.start')?.request as Record<string, unknown>
     expect(sent).toMatchObject({ serial: 'p1', targetsMs: [3], dataset: 'fashion-mnist' })
     expect(sent.tableId).toBeUndefined()
+    expect(sent.stemStride).toBeUndefined()
+    // With the phone's table, the search is told the table's space.
+    search.chooseTable('new')
+    await search.start()
+    const withTable = fake.calls.filter((c) => c.method === 'search.start')[1]?.request as Record<string, unknown>
+    expect(withTable).toMatchObject({ serial: 'p1', tableId: 'new', stemStride: 1 })
     expect(search.runId).toBe('run-s')
     expect(search.job?.id).toBe('job-s')
     expect(search.running).toBe(true)

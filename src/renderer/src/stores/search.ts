@@ -4,7 +4,7 @@ import { defineStore } from 'pinia'
 import { computed, reactive, ref, watch } from 'vue'
 import type { CandidateInfo, JobInfo, LookupTableSummary, RunSummary, SearchHistory, SearchProbabilities, SearchRequest, SearchRequestInput } from '../../../shared/api'
 import { isFinishedJobState } from '../lab/format'
-import { spaceChoice, tableMatchesChoice } from '../lab/lut'
+import { spaceChoice, tableMatchesChoice, tableSpaceOptions } from '../lab/lut'
 import { deviceNotReadyReason, useDevicesStore } from './devices'
 import { useJobsStore } from './jobs'
 import { errorSentence, useLabStore } from './lab'
@@ -125,8 +125,11 @@ export function searchFormProblems(form: SearchForm): SearchFormProblems {
   return p
 }
 
-/** The search.start request of a valid form (check searchFormProblems first). */
-export function buildSearchRequest(serial: string, form: SearchForm): SearchRequestInput {
+/**
+ * The search.start request of a valid form (check searchFormProblems first). With a table, the search uses the space
+ * the table was measured for (its stem stride and width): a profile's table holds only that space's keys.
+ */
+export function buildSearchRequest(serial: string, form: SearchForm, table: LookupTableSummary | null = null): SearchRequestInput {
   const unit = objectiveUnit(form.objective)
   const parsed = parseNumberList(form.targets, TARGETS(unit))
   const targets = typeof parsed === 'string' ? [] : parsed
@@ -134,6 +137,7 @@ export function buildSearchRequest(serial: string, form: SearchForm): SearchRequ
   return {
     serial,
     ...(form.tableId ? { tableId: form.tableId } : {}),
+    ...(form.tableId && table?.id === form.tableId ? tableSpaceOptions(table) : {}),
     dataset: form.dataset,
     objective: form.objective,
     ...(form.objective === 'latency' ? { targetsMs: targets } : { targetsMj: targets }),
@@ -311,7 +315,8 @@ export const useSearchStore = defineStore('search', () => {
     starting.value = true
     startError.value = null
     try {
-      const started = await lab.call('search.start', buildSearchRequest(serial, form))
+      const table = tableChoices.value.find((t) => t.id === form.tableId) ?? null
+      const started = await lab.call('search.start', buildSearchRequest(serial, form, table))
       jobs.track(started)
       if (started.runId) await show(started.runId)
       await loadRuns()
