@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import type { CompareFronts, RunSummary } from '../../../src/shared/api'
-import { architectureBlocks, measurementWithOps, precisionLayers, predictionError } from '../../../src/renderer/src/stores/candidates'
+import { architectureBlocks, measurementWithOps, precisionLayers, predictionError, wholeModelPrecisionText } from '../../../src/renderer/src/stores/candidates'
 import { namedPairs, parseRunIds } from '../../../src/renderer/src/stores/compare'
 import { EMPTY_FILTER, filterAndSortRuns, parseTags, runDurationMs, type RunSortKey } from '../../../src/renderer/src/stores/runs'
 import { buildFrontsChart, legendName } from '../../../src/renderer/src/components/compare/fronts-option'
@@ -155,6 +155,13 @@ describe('candidate page', () => {
       { name: 'head', bits: 5 }
     ])
     expect(precisionLayers(null)).toBeNull()
+  })
+
+  it('a search candidate exported whole in int8 is not called a float model', () => {
+    expect(precisionLayers('int8')).toBeNull()
+    expect(wholeModelPrecisionText('int8')).toMatch(/^Whole model in int8/)
+    expect(wholeModelPrecisionText('fp32')).toMatch(/^Float model/)
+    expect(wholeModelPrecisionText(null)).toMatch(/^Float model/)
   })
 
   it('measured against predicted is a signed share of the prediction', () => {

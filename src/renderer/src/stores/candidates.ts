@@ -34,6 +34,16 @@ export function architectureBlocks(architecture: unknown): ArchitectureBlock[] |
 }
 
 /** Per-layer bits from a list of numbers, or from { layer: bits } / [{ name, bits }] records. */
+/**
+ * The sentence under the architecture when there is no per-layer map: a search exports its network whole at one
+ * precision ('fp32' or 'int8'), which is not a float model when it is int8.
+ */
+export function wholeModelPrecisionText(precision: unknown): string {
+  if (precision === 'int8') return 'Whole model in int8: every layer quantized to 8 bits (no per-layer choice).'
+  if (precision === 'fp16') return 'Whole model in fp16: every layer in 16-bit floats (no per-layer choice).'
+  return 'Float model: no per-layer precision was chosen for this candidate.'
+}
+
 export function precisionLayers(precision: unknown): { name: string; bits: number }[] | null {
   if (precision === null || precision === undefined) return null
   if (Array.isArray(precision)) {
