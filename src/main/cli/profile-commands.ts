@@ -26,12 +26,13 @@ export const profileCommands: Command[] = [
   {
     name: 'profile',
     summary: 'Measure every block of a search space on a device and store the latency lookup table',
-    usage: 'proxyless-lab profile --device SERIAL|host --space mobile|small [--packed|--per-block|--both] [--runs N] [--warmup N] [--threads N] [--cool-down MS] [--check N] [--precision fp32|fp16|int8] [--energy] [--adb HOST:PORT]... [--json]',
-    details: 'Packed (default) times many blocks per model from op profiling; --per-block runs one model per block; --both compares them. --check N measures N random networks end to end to check the predictor (default 30). Ctrl-C cancels; "proxyless-lab jobs resume ID" continues without re-measuring.',
+    usage: 'proxyless-lab profile --device SERIAL|host --space mobile|small [--stem-stride 1|2] [--packed|--per-block|--both] [--runs N] [--warmup N] [--threads N] [--cool-down MS] [--check N] [--precision fp32|fp16|int8] [--energy] [--adb HOST:PORT]... [--json]',
+    details: 'Packed (default) times many blocks per model from op profiling; --per-block runs one model per block; --both compares them. --check N measures N random networks end to end to check the predictor (default 30). The small space is measured with stem stride 2 (as the search by default) unless --stem-stride 1. Ctrl-C cancels; "proxyless-lab jobs resume ID" continues without re-measuring.',
     options: {
       ...ADB_OPTION,
       device: { type: 'string' },
       space: { type: 'string' },
+      'stem-stride': { type: 'string' },
       packed: { type: 'boolean', default: false },
       'per-block': { type: 'boolean', default: false },
       both: { type: 'boolean', default: false },
@@ -51,6 +52,7 @@ export const profileCommands: Command[] = [
       const parsed = ProfileRequestSchema.safeParse({
         serial,
         space: ctx.values.space ?? 'small',
+        stemStride: intValue(ctx, 'stem-stride'),
         method: chosen[0] ?? 'packed',
         precision: ctx.values.precision,
         coolDownMs: intValue(ctx, 'cool-down'),

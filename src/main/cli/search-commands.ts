@@ -41,7 +41,7 @@ export const searchCommands: Command[] = [
     name: 'search',
     summary: 'Search architectures with ProxylessNAS against a device’s measured latency (or energy), then train, export and measure them',
     usage:
-      'proxyless-lab search --device SERIAL [--dataset fashion-mnist] [--target-ms 5,10,20 | --target-mj 1,2 | --lambda 0.1,1] [--objective latency|energy] [--loss abs#linear|mul#log|add#linear] [--derive within-target|argmax] [--table ID] [--epochs W,S,R] [--train-images N] [--batch N] [--retrain inherit|scratch] [--no-baselines] [--seed N] [--json]',
+      'proxyless-lab search --device SERIAL [--dataset fashion-mnist] [--target-ms 5,10,20 | --target-mj 1,2 | --lambda 0.1,1] [--objective latency|energy] [--loss abs#linear|mul#log|add#linear] [--derive within-target|argmax] [--table ID] [--stem-stride 1|2] [--width W] [--epochs W,S,R] [--train-images N] [--batch N] [--retrain inherit|scratch] [--no-baselines] [--seed N] [--json]',
     options: {
       device: { type: 'string' },
       dataset: { type: 'string' },
@@ -52,6 +52,8 @@ export const searchCommands: Command[] = [
       loss: { type: 'string' },
       derive: { type: 'string' },
       table: { type: 'string' },
+      'stem-stride': { type: 'string' },
+      width: { type: 'string' },
       epochs: { type: 'string' },
       'train-images': { type: 'string' },
       batch: { type: 'string' },
@@ -61,7 +63,7 @@ export const searchCommands: Command[] = [
       adb: { type: 'string', multiple: true }
     },
     details:
-      'Without --table the search first measures every block of the space on the device. --epochs W,S,R sets warm-up, search and retrain epochs. Ctrl-C cancels; `proxyless-lab jobs resume JOB_ID` continues from the last epoch.',
+      'Without --table the search first measures every block of the space on the device; with it, the stem stride and width must be those the table was measured with (Profile measures the small space at stride 2 unless told otherwise). --epochs W,S,R sets warm-up, search and retrain epochs. Ctrl-C cancels; `proxyless-lab jobs resume JOB_ID` continues from the last epoch.',
     async run(ctx) {
       const serial = ctx.values.device as string | undefined
       if (!serial) throw new UsageError('Name the device to search for with --device SERIAL (or --device host for this computer).')
@@ -77,6 +79,13 @@ export const searchCommands: Command[] = [
       if (ctx.values.loss !== undefined) req.lossForm = ctx.values.loss as SearchRequestInput['lossForm']
       if (ctx.values.derive !== undefined) req.derive = ctx.values.derive as SearchRequestInput['derive']
       if (ctx.values.table !== undefined) req.tableId = ctx.values.table as string
+      const stride = intOption(ctx, 'stem-stride')
+      if (stride !== undefined) {
+        if (stride !== 1 && stride !== 2) throw new UsageError('--stem-stride is 1 or 2 (2 trains about 4x faster on 28x28 images; it must match the table).')
+        req.stemStride = stride
+      }
+      const width = numberList(ctx, 'width')
+      if (width) req.widthMult = width[0]
       const epochs = numberList(ctx, 'epochs')
       if (epochs) {
         if (epochs.length !== 3) throw new UsageError('--epochs takes three numbers: warm-up, search and retrain epochs, e.g. 2,2,3.')

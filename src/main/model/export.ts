@@ -58,6 +58,8 @@ export interface ExportRequest {
   precision: string
   input?: SmallInput
   widthMult?: number
+  /** Small space: stride of the stem (1 when left out). */
+  stemStride?: 1 | 2
   classes?: number
   seed: number
   softmax: boolean
@@ -67,7 +69,7 @@ export interface ExportRequest {
 }
 
 export function exportArchitecture(req: ExportRequest): { model: ExportedModel; bytes: Uint8Array } {
-  const space = getSpace(req.space, { input: req.input, widthMult: req.widthMult, classes: req.classes })
+  const space = getSpace(req.space, { input: req.input, widthMult: req.widthMult, classes: req.classes, stemStride: req.stemStride })
   const arch = req.arch === 'random' ? sampleArchitecture(space, createRng(req.seed)) : parseArchitecture(space, req.arch)
   const net = buildNetwork(space, arch, { softmax: req.softmax })
   const notes: string[] = []

@@ -3,7 +3,7 @@
 import type { z } from 'zod'
 import { HOST_SERIAL } from '../devices/registry'
 import type { Lab } from '../lab'
-import { SearchRequestSchema, type CandidateInfo, type SearchHistory, type SearchHistoryRecord, type SearchResponses, type searchRequests } from '../../shared/contract/search'
+import { SearchRequestSchema, type CandidateInfo, type SearchRequest, type SearchHistory, type SearchHistoryRecord, type SearchResponses, type searchRequests } from '../../shared/contract/search'
 import { LabError } from '../../shared/errors'
 import { HISTORY_POINT_CAP, emptyHistory, thinHistory } from './history'
 import { candidateDetail, candidateInfo } from './services'
@@ -12,14 +12,33 @@ import type { SearchJobParams } from './job'
 /** Same shape as Pick<Handlers, 'search.start' | 'search.history' | 'candidates.list' | 'candidates.get'> once api.ts composes searchRequests. */
 export type SearchHandlers = { [M in keyof typeof searchRequests]: (request: z.output<(typeof searchRequests)[M]>) => Promise<SearchResponses[M]> }
 
+/**
+ * Why a lookup table cannot price this search's space (it was measured for another space, stem stride or width),
+ * as a sentence naming the setting to change; null when it fits. Tables without a stem stride were measured at 1.
+ */
+export function tableMismatch(space: string, settings: unknown, req: Pick<SearchRequest, 'space' | 'stemStride' | 'widthMult'>): string | null {
+  const options = ((settings ?? {}) as { spaceOptions?: { widthMult?: unknown; stemStride?: unknown } }).spaceOptions ?? {}
+  if (space !== req.space) return `The lookup table was measured for the ${space} space, but the search asks for the ${req.space} space: choose space "${space}" or a table of the ${req.space} space.`
+  const stride = options.stemStride === 2 ? 2 : 1
+  if (req.space === 'small' && stride !== req.stemStride) {
+    return `The lookup table was measured with stem stride ${stride}, but the search asks for stride ${req.stemStride}: set the stem stride to ${stride} (CLI: --stem-stride ${stride}) or profile the small space with stride ${req.stemStride}.`
+  }
+  const width = typeof options.widthMult === 'number' ? options.widthMult : 1
+  if (Math.abs(width - req.widthMult) > 1e-9) return `The lookup table was measured at width ×${width}, but the search asks for ×${req.widthMult}: set the width multiplier to ${width} or profile at ×${req.widthMult}.`
+  return null
+}
+
 export function searchHandlers(lab: Lab): SearchHandlers {
   return {
     'search.start': async (req) => {
       if (req.serial !== HOST_SERIAL) await lab.startDevices()
       const device = lab.registry.get(req.serial)
       if (device.state !== 'device') throw new LabError('device_unavailable', `${device.label} is ${device.state}: ${device.stateHint ?? 'wait until it is ready'}.`)
-      if (req.tableId && !lab.store.getLookupTable(req.tableId)) {
-        throw new LabError('not_found', `There is no lookup table ${req.tableId}; profile ${device.label} first, or leave the table out so the search measures the blocks itself.`)
+      if (req.tableId) {
+        const table = lab.store.getLookupTable(req.tableId)
+        if (!table) throw new LabError('not_found', `There is no lookup table ${req.tableId}; profile ${device.label} first, or leave the table out so the search measures the blocks itself.`)
+        const mismatch = tableMismatch(table.spaceName, table.settings, req)
+        if (mismatch) throw new LabError('bad_request', mismatch, 'tableId')
       }
       const targets = req.objective === 'latency' ? req.targetsMs : req.targetsMj
       const what = req.lambdas.length > 0 ? `λ ${req.lambdas.join(', ')}` : targets.length > 0 ? `${targets.join(', ')} ${req.objective === 'latency' ? 'ms' : 'mJ'}` : 'automatic targets'

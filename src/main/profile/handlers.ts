@@ -6,7 +6,7 @@ import type { Lab } from '../lab'
 import type { JobService } from '../jobs/runner'
 import { LabError } from '../../shared/errors'
 import { HOST_SERIAL } from '../devices/registry'
-import { architectureKeys, getSpace, parseArchitecture, type SearchSpace } from '../model/space'
+import { architectureKeys, enumerateBlockConfigs, getSpace, parseArchitecture, type SearchSpace } from '../model/space'
 import type { Store } from '../store'
 import type { ProfileJobParams } from './job'
 import { predictNetwork } from './predictor'
@@ -19,12 +19,30 @@ export function saveLookupTableService(store: Store): JobService {
   return async (args) => recordToSummary(store.insertLookupTable(toNewLookupTable(args as TableToSave)))
 }
 
-function tableSpace(space: string, options: { input?: string; widthMult?: number } | undefined): SearchSpace | null {
+function tableSpace(space: string, options: { input?: string; widthMult?: number; stemStride?: number } | undefined): SearchSpace | null {
   try {
-    return getSpace(space, { input: options?.input as 'fashion-mnist' | 'cifar10' | undefined, widthMult: options?.widthMult })
+    // Tables from before the stem-stride setting were measured with stride 1.
+    return getSpace(space, { input: options?.input as 'fashion-mnist' | 'cifar10' | undefined, widthMult: options?.widthMult, stemStride: options?.stemStride === 2 ? 2 : 1 })
   } catch {
     return null
   }
+}
+
+/**
+ * The variant of a space (input, stem stride; width 1) whose block keys a table covers best: an imported table
+ * names no options, but its keys carry every shape.
+ */
+export function spaceOfKeys(name: 'small' | 'mobile', keys: readonly string[]): { space: SearchSpace; options: { input?: string; widthMult: number; stemStride: 1 | 2 } } {
+  const have = new Set(keys)
+  const variants = name === 'small' ? (['fashion-mnist', 'cifar10'] as const).flatMap((input) => ([2, 1] as const).map((stemStride) => ({ input, stemStride }))) : [{ input: undefined, stemStride: 1 as const }]
+  let best: { space: SearchSpace; options: { input?: string; widthMult: number; stemStride: 1 | 2 }; hits: number } | null = null
+  for (const v of variants) {
+    const space = getSpace(name, { input: v.input, stemStride: v.stemStride })
+    const hits = enumerateBlockConfigs(space).filter((c) => have.has(c.key)).length
+    if (!best || hits > best.hits) best = { space, options: { ...(v.input ? { input: v.input } : {}), widthMult: 1, stemStride: v.stemStride }, hits }
+  }
+  const chosen = best as NonNullable<typeof best>
+  return { space: chosen.space, options: chosen.options }
 }
 
 export function profileHandlers(lab: Lab): Pick<Handlers, ProfileHandlerNames> {
@@ -38,7 +56,8 @@ export function profileHandlers(lab: Lab): Pick<Handlers, ProfileHandlerNames> {
       if (req.serial !== HOST_SERIAL) await lab.startDevices()
       const device = lab.registry.get(req.serial)
       if (device.state !== 'device') throw new LabError('device_unavailable', `${device.label} is ${device.state}: ${device.stateHint ?? 'wait until it is ready'}.`)
-      getSpace(req.space, { input: req.input, widthMult: req.widthMult })
+      req = { ...req, stemStride: req.stemStride ?? (req.space === 'small' ? 2 : 1) }
+      getSpace(req.space, { input: req.input, widthMult: req.widthMult, stemStride: req.stemStride })
       const run = lab.store.insertRun({
         kind: 'profile',
         name: `Profile ${req.space} on ${device.label} (${req.method})`,
@@ -62,7 +81,8 @@ export function profileHandlers(lab: Lab): Pick<Handlers, ProfileHandlerNames> {
       return { yaml: tableToYaml(t.rows, header), fileName: path.basename(`${safe(t.deviceSerial)}_${t.space}_${t.precision}_lookup_table.yaml`) }
     },
     'tables.import': async (req) => {
-      const space = getSpace(req.space)
+      // The keys carry the shapes, so they tell which variant of the space the table was measured for.
+      const { space, options } = spaceOfKeys(req.space, tableFromYaml(req.yaml, null).map((r) => r.key))
       const rows = tableFromYaml(req.yaml, space)
       let label = req.serial
       try {
@@ -74,7 +94,7 @@ export function profileHandlers(lab: Lab): Pick<Handlers, ProfileHandlerNames> {
         toNewLookupTable({
           deviceSerial: req.serial,
           space: req.space,
-          meta: { deviceLabel: label, method: 'per-block', precision: 'fp32', settings: null, runId: null, durationMs: { packed: null, perBlock: null }, source: 'imported', ...(req.name ? { name: req.name } : {}) },
+          meta: { deviceLabel: label, method: 'per-block', precision: 'fp32', settings: null, runId: null, durationMs: { packed: null, perBlock: null }, source: 'imported', spaceOptions: options, ...(req.name ? { name: req.name } : {}) },
           rows,
           check: null
         })
@@ -83,7 +103,7 @@ export function profileHandlers(lab: Lab): Pick<Handlers, ProfileHandlerNames> {
     },
     'tables.predict': async (req) => {
       const t = recordToTable(getRecord(req.id))
-      const meta = (getRecord(req.id).settings ?? {}) as { spaceOptions?: { input?: string; widthMult?: number } }
+      const meta = (getRecord(req.id).settings ?? {}) as { spaceOptions?: { input?: string; widthMult?: number; stemStride?: number } }
       const space = tableSpace(t.space, meta.spaceOptions)
       if (!space) throw new LabError('bad_request', `The table's space "${t.space}" is not one this lab knows, so its networks cannot be named.`)
       const keys = architectureKeys(space, parseArchitecture(space, req.architecture))

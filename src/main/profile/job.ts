@@ -61,8 +61,9 @@ function modelBytes(net: Network, precision: LayerPrecision, seed: number): Uint
   return writeTflite(net, initWeights(net, seed), { precision, calibration })
 }
 
-export function resolveSpace(req: Pick<ProfileRequest, 'space' | 'input' | 'widthMult'>): SearchSpace {
-  return getSpace(req.space, { input: req.input, widthMult: req.widthMult })
+export function resolveSpace(req: Pick<ProfileRequest, 'space' | 'input' | 'widthMult' | 'stemStride'>): SearchSpace {
+  // A job queued before the stem-stride setting has none: it was asked for stride 1.
+  return getSpace(req.space, { input: req.input, widthMult: req.widthMult, stemStride: req.stemStride ?? 1 })
 }
 
 export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobResult> = {
@@ -147,7 +148,7 @@ export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobRe
       progress(`Check network ${i + 1} of ${archs.length}`)
       await timed('check', async () => {
         const arch = architectureToString(archs[i])
-        const { bytes } = exportArchitecture({ space: p.space, input: p.input, widthMult: p.widthMult, arch, precision: p.precision, seed: p.seed + i, softmax: false })
+        const { bytes } = exportArchitecture({ space: p.space, input: p.input, widthMult: p.widthMult, stemStride: p.stemStride ?? 1, arch, precision: p.precision, seed: p.seed + i, softmax: false })
         const m = await measure(bytes, plain)
         cp.check.push({ architecture: arch, measuredMs: typicalLatencyMs(m.steady), measuredMj: m.energy?.energyPerInferenceMj ?? null })
       })
@@ -192,7 +193,7 @@ export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobRe
         runId: p.runId,
         durationMs,
         source: 'measured',
-        spaceOptions: { input: p.input, widthMult: p.widthMult },
+        spaceOptions: { input: p.input, widthMult: p.widthMult, stemStride: p.stemStride ?? 1 },
         agreement
       },
       rows,

@@ -125,7 +125,7 @@ export interface TableMeta {
   runId: string | null
   durationMs: { packed: number | null; perBlock: number | null }
   source: 'measured' | 'imported'
-  spaceOptions?: { input?: string; widthMult?: number }
+  spaceOptions?: { input?: string; widthMult?: number; stemStride?: number }
   agreement?: LookupTableSummary['agreement']
   name?: string
 }

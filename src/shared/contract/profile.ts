@@ -14,6 +14,11 @@ export const ProfileRequestSchema = z
     /** For the small space: which input it is built for. */
     input: z.enum(['fashion-mnist', 'cifar10']).optional(),
     widthMult: z.number().min(0.25).max(2).optional(),
+    /**
+     * Stride of the small space's stem. Left out: 2 for the small space, the search's default (a table serves the
+     * searches of the space it was measured for), 1 for the mobile space (whose stem is set by its recipe).
+     */
+    stemStride: z.union([z.literal(1), z.literal(2)]).optional(),
     /** 'packed' = many blocks per probe model timed from op profiling; 'per-block' = one model per block; 'both' compares. */
     method: ProfileMethodSchema.default('packed'),
     precision: z.enum(['fp32', 'fp16', 'int8']).default('fp32'),

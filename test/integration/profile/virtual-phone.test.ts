@@ -49,7 +49,7 @@ describe.skipIf(!adbAvailable())('profile on a virtual phone', () => {
   })
 
   it("'both': every key by both methods, no fallback, the agreement and the check stored", async () => {
-    const keys = enumerateBlockConfigs(resolveSpace({ space: 'small' })).map((c) => c.key)
+    const keys = enumerateBlockConfigs(resolveSpace({ space: 'small', stemStride: 2 })).map((c) => c.key)
     const req = ProfileRequestSchema.parse({ serial: phone.serial, space: 'small', method: 'both', settings: { runs: 5, warmupRuns: 2 }, checkNetworks: 3 })
     const job = await lab.handlers['profile.start'](req)
     const done = await waitFor('the profile job', () => (finished(lab.jobs.get(job.id)) ? lab.jobs.get(job.id) : null), 240_000)
@@ -74,12 +74,12 @@ describe.skipIf(!adbAvailable())('profile on a virtual phone', () => {
     const settings = BenchmarkSettingsSchema.parse({ runs: 1, warmupRuns: 0, profileOps: true })
     const signal = new AbortController().signal
     const target = lab.devices.target(phone.serial)
-    const probe = planProbes(enumerateBlockConfigs(resolveSpace({ space: 'small' })))[1]
+    const probe = planProbes(enumerateBlockConfigs(resolveSpace({ space: 'small', stemStride: 2 })))[1]
     const bytesOf = (net: Network) => writeTflite(net, initWeights(net, 1), { precision: 'fp32' })
     const probeRows = (await target.measure(bytesOf(probe.network), settings, { signal })).ops.filter((o) => o.source === 'delegate')
     expect(probeRows).toHaveLength(probe.network.layers.length)
     for (const b of probe.blocks) {
-      const config = enumerateBlockConfigs(resolveSpace({ space: 'small' })).find((c) => c.key === b.key)!.config
+      const config = enumerateBlockConfigs(resolveSpace({ space: 'small', stemStride: 2 })).find((c) => c.key === b.key)!.config
       const alone = (await target.measure(bytesOf(blockNetwork(config)), settings, { signal })).ops.filter((o) => o.source === 'delegate').map(operatorName)
       const attributed = probeRows.filter((_, i) => probe.layerOwners[i] === b.key).map(operatorName)
       expect(attributed).toEqual(alone)

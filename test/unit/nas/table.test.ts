@@ -1,4 +1,5 @@
 // From lookup-table rows to the search's cost table, predictions, and the sweep a request asks for.
+import { tableMismatch } from '../../../src/main/nas/handlers'
 import { describe, expect, it } from 'vitest'
 import type { LutEntry } from '../../../src/shared/contract/profile'
 import { SearchRequestSchema } from '../../../src/shared/contract/search'
@@ -57,5 +58,20 @@ describe('sweep', () => {
 
   it('plans warm-up, then search + retrain per item, then the baselines', () => {
     expect(planTasks(2, 1).map((t) => t.kind)).toEqual(['warmup', 'search', 'retrain', 'search', 'retrain', 'baseline'])
+  })
+})
+
+describe('a search refuses a lookup table measured for another space', () => {
+  const req = (over: Partial<{ space: 'small' | 'mobile'; stemStride: 1 | 2; widthMult: number }> = {}) => ({ space: 'small' as const, stemStride: 2 as const, widthMult: 1, ...over })
+  it('accepts a table of the same space, stride and width', () => {
+    expect(tableMismatch('small', { spaceOptions: { stemStride: 2, widthMult: 1 } }, req())).toBeNull()
+    expect(tableMismatch('small', { spaceOptions: { stemStride: 1 } }, req({ stemStride: 1 }))).toBeNull()
+  })
+  it('names the setting to change', () => {
+    expect(tableMismatch('mobile', {}, req())).toMatch(/mobile space.*choose space "mobile"/)
+    // Tables from before the setting were measured at stride 1.
+    expect(tableMismatch('small', { spaceOptions: {} }, req())).toMatch(/stem stride 1.*--stem-stride 1/)
+    expect(tableMismatch('small', null, req())).toMatch(/stem stride 1/)
+    expect(tableMismatch('small', { spaceOptions: { stemStride: 2, widthMult: 0.5 } }, req())).toMatch(/width ×0.5.*×1/)
   })
 })
