@@ -2,7 +2,8 @@
 //  (a) supernet training step vs the derived single-path network's step (same path, batch 64), and the α step;
 //  (b) wall time of the default search + retrain + export + measurement on Fashion-MNIST, on 'host' as the device;
 //  (c) hypervolume of the searched front vs the baselines' front (accuracy ↑, measured latency ↓), best accuracy per target.
-// Run: npx tsx bench/nas-search.ts [--scale S] [--skip-search]
+// Run: npx tsx bench/nas-search.ts [--scale S] [--skip-search] [--device virtual|host]
+//   --device virtual (default) measures on a virtual phone behind a private adb server; host = this computer.
 //   --scale S multiplies the default training-set size (e.g. 0.25 for a quick run; the time is then extrapolated).
 import fs from 'node:fs'
 import os from 'node:os'
@@ -14,6 +15,8 @@ import type { JobInfo } from '../src/shared/api'
 import { loadDataset } from '../src/main/data/registry'
 import { iterateBatches, makeSplits } from '../src/main/data/splits'
 import { createLab } from '../src/main/lab'
+import { VirtualPhone } from '../src/main/devices/virtual/phone'
+import { startPrivateAdbServer } from '../test/integration/helpers/adb-server'
 import { initTrainingBackend } from '../src/main/model/backend'
 import { getSpace } from '../src/main/model/space'
 import { searchHandlers } from '../src/main/nas/handlers'
@@ -71,12 +74,20 @@ async function stepTimes(): Promise<void> {
 
 async function wholeSearch(scale: number): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-nas-'))
-  const lab = await createLab({ mode: 'cli', dataDir: path.join(tmp, 'data'), devices: 'lazy' })
+  const virtual = (arg('device') ?? 'virtual') === 'virtual'
+  const adb = virtual ? await startPrivateAdbServer() : null
+  const phone = virtual ? await VirtualPhone.start({ name: 'bench-nas', threads: 1, seed: 7 }) : null
+  if (adb && phone) await adb.run(['connect', phone.serial])
+  const lab = await createLab(
+    adb ? { mode: 'test', dataDir: path.join(tmp, 'data'), env: { ...process.env, ...adb.env, ANDROID_ADB_SERVER_PORT: String(adb.port) } } : { mode: 'cli', dataDir: path.join(tmp, 'data'), devices: 'lazy' }
+  )
+  const serial = phone ? phone.serial : 'host'
+  if (phone) for (let i = 0; i < 300 && !lab.registry.list().some((d) => d.serial === phone.serial && d.state === 'device'); i++) await new Promise((r) => setTimeout(r, 100))
   try {
-    const defaults = SearchRequestSchema.parse({ serial: 'host' })
+    const defaults = SearchRequestSchema.parse({ serial })
     const subset = { train: Math.round(defaults.subset.train * scale), validation: Math.round(defaults.subset.validation * scale), test: defaults.subset.test }
-    const request = SearchRequestSchema.parse({ serial: 'host', subset })
-    console.log(`\n(b) default search on Fashion-MNIST, device 'host': ${request.subset.train} train / ${request.subset.validation} validation / ${request.subset.test} test images, epochs ${JSON.stringify(request.epochs)}, batch ${request.batchSize}, automatic targets, ${request.baselines.length} baselines, ${request.precisions.join('+')}`)
+    const request = SearchRequestSchema.parse({ serial, subset })
+    console.log(`\n(b) default search on Fashion-MNIST, device '${serial}'${phone ? ' (virtual phone)' : ''}: loss ${request.lossForm}, derive ${request.derive}, ${request.subset.train} train / ${request.subset.validation} validation / ${request.subset.test} test images, epochs ${JSON.stringify(request.epochs)}, batch ${request.batchSize}, automatic targets, ${request.baselines.length} baselines, ${request.precisions.join('+')}`)
     const t0 = performance.now()
     const job = await searchHandlers(lab)['search.start'](request)
     let lastStage = ''
@@ -97,15 +108,17 @@ async function wholeSearch(scale: number): Promise<void> {
     const wallS = (performance.now() - t0) / 1000
     if (done.state !== 'succeeded') throw new Error(`search ${done.state}: ${done.error}`)
     console.log(`wall time: ${(wallS / 60).toFixed(1)} min${scale !== 1 ? ` at scale ${scale}; training time scales ~linearly with images, so the default would take about ${((wallS / scale) / 60).toFixed(1)} min (upper bound: table and measurement time do not scale)` : ''} (goal <= 30 min)`)
-    report((done.result as SearchResult).candidates)
+    report((done.result as SearchResult).candidates, serial)
   } finally {
     await lab.close()
+    await phone?.stop()
+    await adb?.stop()
     fs.rmSync(tmp, { recursive: true, force: true })
   }
 }
 
-function report(candidates: CandidateInfo[]): void {
-  console.log('\n(c) candidates (test accuracy, measured on host):')
+function report(candidates: CandidateInfo[], serial: string): void {
+  console.log(`\n(c) candidates (test accuracy, measured on ${serial}):`)
   for (const c of candidates) {
     console.log(`  ${c.name.padEnd(48)} acc ${c.accuracy === null ? '–' : (100 * c.accuracy).toFixed(1).padStart(5) + '%'}  measured ${c.measuredLatencyMs?.toFixed(3)} ms  predicted ${c.predictedLatencyMs?.toFixed(3) ?? '–'} ms  ${(c.sizeBytes / 1024).toFixed(0)} KB  ${c.architecture.architecture}`)
   }
