@@ -160,6 +160,11 @@ export function recordToTable(r: LookupTableRecord): LookupTable {
     durationMs: meta.durationMs ?? { packed: null, perBlock: null },
     source: meta.source ?? 'measured',
     agreement: meta.agreement ?? null,
+    spaceOptions: {
+      ...(typeof meta.spaceOptions?.input === 'string' ? { input: meta.spaceOptions.input } : {}),
+      widthMult: typeof meta.spaceOptions?.widthMult === 'number' ? meta.spaceOptions.widthMult : 1,
+      stemStride: meta.spaceOptions?.stemStride === 2 ? 2 : 1
+    },
     rows
   }
 }

@@ -80,6 +80,11 @@ export interface LookupTableSummary {
   /** Wall time of profiling by each method (ms), when measured. */
   durationMs: { packed: number | null; perBlock: number | null }
   source: 'measured' | 'imported'
+  /**
+   * The variant of the space the table was measured for (a search with it must use the same). Tables from before
+   * these were recorded: stride 1, width 1.
+   */
+  spaceOptions?: { input?: string; widthMult: number; stemStride: 1 | 2 }
   /** With method 'both': how far the per-block entries are from the packed ones, and the per-block table's check. */
   agreement?: MethodAgreement | null
 }

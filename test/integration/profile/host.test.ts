@@ -48,6 +48,7 @@ describe('profile on host', () => {
     const result = done.result as ProfileJobResult
     const table = await lab.handlers['tables.get']({ id: result.tableId })
     expect(table.rows.map((r) => r.key).sort()).toEqual([...keys].sort())
+    expect(table.spaceOptions).toMatchObject({ stemStride: 2, widthMult: 1 })
     expect(table.rows.every((r) => Number.isFinite(r.meanMs) && r.meanMs >= 0 && r.count === 3)).toBe(true)
     expect(table.check?.points.length).toBe(4)
     expect(table.runId).toBe(done.runId)
@@ -59,6 +60,8 @@ describe('profile on host', () => {
     const imported = await lab.handlers['tables.import']({ yaml, serial: 'host', space: 'small' })
     expect(imported.entries).toBe(keys.length)
     expect(imported.source).toBe('imported')
+    // The imported YAML names no options; its keys are those of the stride-2 variant.
+    expect(imported.spaceOptions).toMatchObject({ stemStride: 2 })
     const arch = table.check!.points[0].architecture
     const a = await lab.handlers['tables.predict']({ id: result.tableId, architecture: arch })
     const b = await lab.handlers['tables.predict']({ id: imported.id, architecture: arch })

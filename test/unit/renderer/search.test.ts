@@ -144,6 +144,13 @@ describe('the space of the chosen table', () => {
     expect(parsed).toMatchObject({ stemStride: 2, widthMult: 0.5 })
   })
 
+  it('follows the space options the lab reports with the table (a new Profile table: stride 2)', () => {
+    const t = { ...table('t3', 'p1', 'small', 1), spaceOptions: { widthMult: 1, stemStride: 2 as const } }
+    expect(SearchRequestSchema.parse(buildSearchRequest('p1', form({ tableId: 't3', targets: '2' }), t)).stemStride).toBe(2)
+    const old = { ...table('t4', 'p1', 'small', 1), spaceOptions: { widthMult: 1, stemStride: 1 as const } }
+    expect(SearchRequestSchema.parse(buildSearchRequest('p1', form({ tableId: 't4', targets: '2' }), old)).stemStride).toBe(1)
+  })
+
   it('leaves the search’s own space (stem stride 2) when the blocks are measured first, or the table is not the chosen one', () => {
     expect(SearchRequestSchema.parse(buildSearchRequest('p1', form({ tableId: '', targets: '2' }), table('t1', 'p1', 'small', 1))).stemStride).toBe(2)
     expect(SearchRequestSchema.parse(buildSearchRequest('p1', form({ tableId: 'other', targets: '2' }), table('t1', 'p1', 'small', 1))).stemStride).toBe(2)

@@ -35,10 +35,11 @@ function tableInput(summary: LookupTableSummary): string | null {
 /** Whether a table belongs to a space choice; a small-space table that names no input counts as Fashion-MNIST (the space's default). */
 /**
  * The space options a table was measured with, beyond its input: a search that uses the table must search exactly
- * that space, or the table lacks its keys. Profile builds the space with the lab's defaults (stem stride 1, width 1)
- * unless the table records otherwise; the search's own default stem stride is 2, so it has to be told.
+ * that space, or the table lacks its keys. The lab reports them with each table (Profile measures the small space
+ * at stride 2 unless asked for 1; older tables are stride 1); older summaries without them fall back to settings.
  */
 export function tableSpaceOptions(summary: LookupTableSummary): { stemStride: 1 | 2; widthMult?: number } {
+  if (summary.spaceOptions) return { stemStride: summary.spaceOptions.stemStride, widthMult: summary.spaceOptions.widthMult }
   const settings = summary.settings && typeof summary.settings === 'object' ? (summary.settings as Record<string, unknown>) : {}
   const options = settings.spaceOptions && typeof settings.spaceOptions === 'object' ? (settings.spaceOptions as Record<string, unknown>) : {}
   const stride = options.stemStride ?? settings.stemStride
