@@ -105,6 +105,9 @@ describe('adb CLI', () => {
     expect(parsed.steady.count).toBe(10)
     expect(parsed.steady.meanMs).toBeGreaterThan(0.05)
     expect(parsed.steady.meanMs).toBeLessThan(5_000)
+    // Like benchmark_model 2.x it prints p5 / median / p95, so tables can use the median.
+    expect(parsed.steady.medianMs).toBeGreaterThan(0)
+    expect(parsed.steady.percentilesMs['95']).toBeGreaterThanOrEqual(parsed.steady.medianMs as number)
     expect(parsed.initMs).toBeGreaterThan(0)
     expect(parsed.ops.length).toBeGreaterThan(0)
     expect(parsed.errors).toEqual([])

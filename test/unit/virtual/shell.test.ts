@@ -11,6 +11,7 @@ import { parseShell, ShellSyntaxError, tokenize, type Token } from '../../../src
 import { createSyntheticFs } from '../../../src/main/devices/virtual/sysfs'
 import { phoneProperties } from '../../../src/main/devices/virtual/phone'
 import { quoteShellArg } from '../../../src/main/devices/adb/shell'
+import { WarmRuntime } from '../../../src/main/devices/host/warm-runtime'
 
 const words = (tokens: Token[]): string[] =>
   tokens.map((t) => (t.type === 'word' ? t.word.map((p) => (p.kind === 'text' ? p.text : `$${p.name}`)).join('') : t.type === 'op' ? `<${t.op}>` : `<${t.redirect.fd}${t.redirect.mode}>`))
@@ -53,17 +54,21 @@ describe('tokenizer', () => {
 let root: string
 let host: ShellHost
 let power: PowerModel
+const runtime = new WarmRuntime()
 
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'vshell-'))
   power = new PowerModel({ cores: cpuLayout(8), seed: 3 })
   const dfs = new DeviceFs(root, createSyntheticFs(power))
   await dfs.prepare()
-  const state: VirtualDeviceState = { fs: dfs, power, props: phoneProperties('unit', 'Unit Phone', 8), settings: new Map(), bootMs: Date.now() }
+  const state: VirtualDeviceState = { fs: dfs, power, props: phoneProperties('unit', 'Unit Phone', 8), settings: new Map(), bootMs: Date.now(), runtime }
   host = { fs: dfs, handlers: buildCommandTable(state), env: { HOME: '/' } }
 })
 
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
+afterAll(async () => {
+  await runtime.close()
+  fs.rmSync(root, { recursive: true, force: true })
+})
 
 async function sh(command: string): Promise<{ out: string; err: string; status: number }> {
   const out = collectingSink()

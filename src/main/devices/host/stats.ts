@@ -17,7 +17,7 @@ export function latencyStats(samplesMs: number[]): LatencyStats {
   const meanMs = sorted.reduce((a, b) => a + b, 0) / n
   const variance = sorted.reduce((a, b) => a + (b - meanMs) ** 2, 0) / n
   const percentilesMs: Record<string, number> = {}
-  for (const p of [50, 90, 95, 99]) percentilesMs[String(p)] = percentile(sorted, p)
+  for (const p of [5, 50, 90, 95, 99]) percentilesMs[String(p)] = percentile(sorted, p)
   return {
     count: n,
     meanMs,

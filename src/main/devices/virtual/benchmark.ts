@@ -12,7 +12,7 @@
 // - --num_threads and the taskset mask set how many modelled cores are busy (power model); the WebAssembly runtime
 //   itself runs on one host core.
 // - first= / curr= of each phase are not reported by the host runtime; the first inference and the median stand in.
-import { HostRuntime, type HostBenchmarkResult } from '../host/runtime'
+import type { HostBenchmarkResult, LoadedModel } from '../host/runtime'
 import type { LatencyStats } from '../../../shared/contract/measure'
 import type { VirtualDeviceState } from './commands'
 import { busyCoresFor } from './power'
@@ -204,13 +204,14 @@ export async function runBenchmarkModel(ctx: CommandContext, dev: VirtualDeviceS
   const busy = busyCoresFor(threads, ctx.cpuMask ?? dev.power.cores.map((c) => c.index), dev.power.cores)
   const endLoad = dev.power.startLoad(busy)
   let result: HostBenchmarkResult
-  let runtime: HostRuntime | null = null
-  const onAbort = (): void => void runtime?.close()
+  // The phone's runtime stays warm between runs; an abort stops it (the next run starts and warms a new one).
+  const onAbort = (): void => dev.runtime.discard()
   ctx.signal.addEventListener('abort', onAbort, { once: true })
+  let model: LoadedModel | null = null
   try {
-    runtime = await HostRuntime.start()
+    const runtime = await dev.runtime.get()
     if (ctx.signal.aborted) return 130
-    const model = await runtime.load(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    model = await runtime.load(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))
     result = await model.benchmark({ threads: Math.min(64, threads), runs: f.numRuns, warmupRuns: f.warmupRuns, profileOps: f.opProfiling })
   } catch (e) {
     if (ctx.signal.aborted) return 130
@@ -219,7 +220,7 @@ export async function runBenchmarkModel(ctx: CommandContext, dev: VirtualDeviceS
   } finally {
     endLoad()
     ctx.signal.removeEventListener('abort', onAbort)
-    await runtime?.close()
+    await model?.dispose().catch(() => undefined)
   }
 
   if (f.useNnapi) await out('INFO: Though NNAPI delegate is explicitly applied, the model graph will not be executed by the delegate.\n')

@@ -7,6 +7,7 @@ import type { PowerModel } from './power'
 import { coresInMask } from './power'
 import { DevicePathError, normalizeDevicePath, S_IFDIR, S_IFMT, type DeviceFs } from './sandbox'
 import { ExitRequest, notAvailableMessage, type CommandContext, type CommandHandler } from './shell'
+import type { WarmRuntime } from '../host/warm-runtime'
 
 export interface VirtualDeviceState {
   fs: DeviceFs
@@ -17,6 +18,8 @@ export interface VirtualDeviceState {
   settings: Map<string, string>
   /** Started-at time, for /proc/uptime-like answers. */
   bootMs: number
+  /** The phone's TFLite runtime, kept warm between benchmark_model runs (as native code would be). */
+  runtime: WarmRuntime
 }
 
 function sleepMs(ms: number, signal: AbortSignal): Promise<void> {

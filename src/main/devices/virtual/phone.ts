@@ -12,6 +12,7 @@ import { DeviceFs } from './sandbox'
 import { parseShellService, startShellService, type ShellHost } from './shell'
 import { startSyncService } from './sync'
 import { createSyntheticFs } from './sysfs'
+import { WarmRuntime } from '../host/warm-runtime'
 
 /** The adb server scans these ports for emulators; a virtual phone never listens on them. */
 export const EMULATOR_PORT_MIN = 5554
@@ -50,7 +51,8 @@ export class VirtualPhone {
     readonly root: string,
     readonly power: PowerModel,
     private readonly server: net.Server,
-    private readonly ownsRoot: boolean
+    private readonly ownsRoot: boolean,
+    private readonly runtime: WarmRuntime
   ) {}
 
   /** What `adb devices` shows once connected. */
@@ -78,7 +80,7 @@ export class VirtualPhone {
       await fs.writeFile(BENCHMARK_TOOL_PATH, '#!/system/bin/sh\n# The virtual phone runs benchmark_model itself (real TFLite on the host CPU).\n')
       await fs.chmod(BENCHMARK_TOOL_PATH, 0o755)
     }
-    const state: VirtualDeviceState = { fs, power, props: phoneProperties(name, model, coreCount), settings: new Map([['global/stay_on_while_plugged_in', '0']]), bootMs }
+    const state: VirtualDeviceState = { fs, power, props: phoneProperties(name, model, coreCount), settings: new Map([['global/stay_on_while_plugged_in', '0']]), bootMs, runtime: new WarmRuntime() }
     const host: ShellHost = {
       fs,
       handlers: buildCommandTable(state),
@@ -94,7 +96,7 @@ export class VirtualPhone {
 
     const server = net.createServer()
     const port = await listenOutsideEmulatorRange(server, opts.port ?? 0)
-    const phone = new VirtualPhone(name, model, coreCount, port, root, power, server, ownsRoot)
+    const phone = new VirtualPhone(name, model, coreCount, port, root, power, server, ownsRoot, state.runtime)
     server.on('connection', (socket) => {
       if (phone.stopped) {
         socket.destroy()
@@ -120,6 +122,7 @@ export class VirtualPhone {
     for (const c of this.connections) c.destroy()
     this.connections.clear()
     await closed
+    await this.runtime.close()
     if (this.ownsRoot) await fsp.rm(this.root, { recursive: true, force: true })
   }
 }
