@@ -136,6 +136,12 @@ describe('benchmark command', () => {
     expect(cmd).toMatch(/ 2>&1; echo __RC=\$\?; cat '\/proc\/uptime'$/)
     expect(benchmarkCommand('/t', [], null)).not.toMatch(/taskset/)
   })
+  it('asks for exactly the runs without energy, and for a steady phase long enough for a dozen battery samples with it', () => {
+    expect(benchmarkFlags('/m.tflite', settings).flags).toContain('--min_secs=0')
+    const withEnergy = BenchmarkSettingsSchema.parse({ runs: 5, energy: true, energySampleMs: 100 })
+    expect(benchmarkFlags('/m.tflite', withEnergy).flags).toContain('--min_secs=1.2')
+    expect(benchmarkFlags('/m.tflite', { ...withEnergy, energySampleMs: 20 }).flags).toContain('--min_secs=1')
+  })
   it('splits uptime, output and exit code', () => {
     expect(splitRunOutput('100.50 300.00\nSTARTING!\ncount=1 avg=2\n__RC=0\n101.75 302.00\n')).toEqual({ output: 'STARTING!\ncount=1 avg=2\n', exitCode: 0, startS: 100.5, endS: 101.75 })
     expect(splitRunOutput('100.50 300.00\nSTARTING!\n').exitCode).toBeNull()

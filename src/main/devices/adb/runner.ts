@@ -46,6 +46,11 @@ export async function pushModel(device: DeviceClient, modelBytes: Uint8Array, sh
   }
 }
 
+/** The shortest steady phase the tool is asked for: 0 without energy, else 12 sample periods and at least 1 s. */
+export function minSecsFor(s: Pick<BenchmarkSettings, 'energy' | 'energySampleMs'>): number {
+  return s.energy ? Math.max(1, (12 * s.energySampleMs) / 1000) : 0
+}
+
 /** The tool's flags for these settings. Optional flags (newer tools only) are dropped on a retry if refused. */
 export function benchmarkFlags(graphPath: string, s: BenchmarkSettings): { flags: string[]; optional: Set<string> } {
   const flags = [
@@ -53,8 +58,9 @@ export function benchmarkFlags(graphPath: string, s: BenchmarkSettings): { flags
     `--num_threads=${s.threads}`,
     `--num_runs=${s.runs}`,
     `--warmup_runs=${s.warmupRuns}`,
-    // Exactly the requested runs: no minimum durations.
-    '--min_secs=0',
+    // Exactly the requested runs, except with energy: the timed runs then last long enough for a dozen battery
+    // samples (at least 1 s), so energy per inference comes from the steady runs alone.
+    `--min_secs=${minSecsFor(s)}`,
     '--warmup_min_secs=0',
     `--use_xnnpack=${s.delegate === 'xnnpack' ? 'true' : 'false'}`
   ]
