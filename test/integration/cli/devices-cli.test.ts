@@ -63,7 +63,9 @@ describe.skipIf(!adbAvailable())('devices from the CLI (real adb server, virtual
     expect(measured.code, measured.stderr).toBe(0)
     const m = JSON.parse(measured.stdout)
     expect(m.serial).toBe(serial)
-    expect(m.steady.count).toBe(5)
+    // With energy the tool is asked for at least 1 s of steady runs, so a fast model runs more than 5 times.
+    expect(m.steady.count).toBeGreaterThanOrEqual(5)
+    expect(m.steady.count * m.steady.meanMs).toBeGreaterThanOrEqual(950)
     expect(m.steady.meanMs).toBeGreaterThan(0)
     expect(m.energy).not.toBeNull()
     expect(m.energy.modelled).toBe(true)
