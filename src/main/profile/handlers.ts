@@ -2,6 +2,7 @@
 // import tables, and predict a network from a table.
 import path from 'node:path'
 import type { Handlers } from '../api/dispatch'
+import type { LookupTableSummary } from '../../shared/contract/profile'
 import type { Lab } from '../lab'
 import type { JobService } from '../jobs/runner'
 import { LabError } from '../../shared/errors'
@@ -19,10 +20,10 @@ export function saveLookupTableService(store: Store): JobService {
   return async (args) => recordToSummary(store.insertLookupTable(toNewLookupTable(args as TableToSave)))
 }
 
-function tableSpace(space: string, options: { input?: string; widthMult?: number; stemStride?: number } | undefined): SearchSpace | null {
+/** The space a table was measured for, from the options its record reports (recordToTable fills in old tables' defaults). */
+function tableSpace(space: string, options: NonNullable<LookupTableSummary['spaceOptions']>): SearchSpace | null {
   try {
-    // Tables from before the stem-stride setting were measured with stride 1.
-    return getSpace(space, { input: options?.input as 'fashion-mnist' | 'cifar10' | undefined, widthMult: options?.widthMult, stemStride: options?.stemStride === 2 ? 2 : 1 })
+    return getSpace(space, { input: options.input as 'fashion-mnist' | 'cifar10' | undefined, widthMult: options.widthMult, stemStride: options.stemStride })
   } catch {
     return null
   }
@@ -103,8 +104,7 @@ export function profileHandlers(lab: Lab): Pick<Handlers, ProfileHandlerNames> {
     },
     'tables.predict': async (req) => {
       const t = recordToTable(getRecord(req.id))
-      const meta = (getRecord(req.id).settings ?? {}) as { spaceOptions?: { input?: string; widthMult?: number; stemStride?: number } }
-      const space = tableSpace(t.space, meta.spaceOptions)
+      const space = tableSpace(t.space, t.spaceOptions ?? { widthMult: 1, stemStride: 1 })
       if (!space) throw new LabError('bad_request', `The table's space "${t.space}" is not one this lab knows, so its networks cannot be named.`)
       const keys = architectureKeys(space, parseArchitecture(space, req.architecture))
       return predictNetwork(t.rows, keys, t.check)
