@@ -10,11 +10,13 @@ import { parseArgs } from 'node:util'
 import { createLab, type Lab } from '../src/main/lab'
 import { VirtualPhone } from '../src/main/devices/virtual/phone'
 import { startPrivateAdbServer } from '../test/integration/helpers/adb-server'
-import { enumerateBlockConfigs, blockNetwork } from '../src/main/model/space'
+import { architectureKeys, blockNetwork, enumerateBlockConfigs, getSpace, parseArchitecture } from '../src/main/model/space'
+import { fitOverhead, sumEntries } from '../src/main/profile/predictor'
+import { kendallTau, rmse, shareWithin } from '../src/main/profile/stats'
 import { initWeights } from '../src/main/model/ir'
 import { writeTflite } from '../src/main/model/tflite/writer'
 import { resolveSpace, type ProfileJobResult } from '../src/main/profile/job'
-import { ProfileRequestSchema, type LookupTable } from '../src/shared/contract/profile'
+import { ProfileRequestSchema, describeCalibration, type LookupTable } from '../src/shared/contract/profile'
 import { BenchmarkSettingsSchema } from '../src/shared/contract/measure'
 
 const { values } = parseArgs({ options: { space: { type: 'string', default: 'both' }, runs: { type: 'string', default: '10' }, check: { type: 'string', default: '30' }, 'per-block-subset': { type: 'string', default: '12' } } })
@@ -35,8 +37,14 @@ async function runJob(lab: Lab, req: unknown): Promise<ProfileJobResult> {
 function printCheck(label: string, t: LookupTable): void {
   const c = t.check
   if (!c) return
-  console.log(`  ${label} check on ${c.networks} random networks: ${(100 * c.within10Pct).toFixed(1)}% within ±10%, RMSE ${c.rmseMs.toFixed(3)} ms, Kendall τ ${c.kendallTau.toFixed(3)}, fitted overhead ${c.overheadMs.toFixed(3)} ms`)
+  console.log(`  ${label} check on ${c.networks} random networks (leave-one-out): ${(100 * c.within10Pct).toFixed(1)}% within ±10%, RMSE ${c.rmseMs.toFixed(3)} ms, Kendall τ ${c.kendallTau.toFixed(3)}; predictor latency = ${describeCalibration(c)}`)
+  // The earlier rule for comparison: slope 1, overhead fitted on the same networks (in-sample).
+  const space = getSpace(t.space as 'small' | 'mobile', { stemStride: t.spaceOptions?.stemStride ?? 1, widthMult: t.spaceOptions?.widthMult ?? 1 })
+  const sums = c.points.map((p) => sumEntries(t.rows, architectureKeys(space, parseArchitecture(space, p.architecture))).latencyMs)
   const measured = c.points.map((p) => p.measuredMs)
+  const o = fitOverhead(sums, measured)
+  const old = sums.map((s) => s + o)
+  console.log(`  ${label} same networks, slope 1 in-sample (the earlier rule): ${(100 * shareWithin(old, measured, 10)).toFixed(1)}% within ±10%, RMSE ${rmse(old, measured).toFixed(3)} ms, τ ${kendallTau(old, measured).toFixed(3)}`)
   console.log(`  measured networks: ${Math.min(...measured).toFixed(2)}–${Math.max(...measured).toFixed(2)} ms`)
 }
 
@@ -62,7 +70,7 @@ async function main(): Promise<void> {
       if (r.agreement) {
         console.log(`  packed vs per-block entries: median |diff| ${r.agreement.medianAbsDiffPct.toFixed(1)}%, ${(100 * r.agreement.within10Pct).toFixed(0)}% of keys within ±10%`)
         const pc = r.agreement.perBlockCheck
-        if (pc) console.log(`  per-block table check: ${(100 * pc.within10Pct).toFixed(1)}% within ±10%, RMSE ${pc.rmseMs.toFixed(3)} ms, τ ${pc.kendallTau.toFixed(3)}, overhead ${pc.overheadMs.toFixed(3)} ms`)
+        if (pc) console.log(`  per-block table check (leave-one-out): ${(100 * pc.within10Pct).toFixed(1)}% within ±10%, RMSE ${pc.rmseMs.toFixed(3)} ms, τ ${pc.kendallTau.toFixed(3)}; latency = ${describeCalibration(pc)}`)
       }
       printCheck('packed table', t)
     }

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { LookupTableSummary } from '../../shared/api'
 import { LabError } from '../../shared/api'
-import { ProfileRequestSchema } from '../../shared/contract/profile'
+import { ProfileRequestSchema, describeCalibration } from '../../shared/contract/profile'
 import type { ProfileJobResult } from '../profile/job'
 import { EXIT_OK, UsageError, type Command, type CommandContext } from './command'
 import { followJob } from './core-commands'
@@ -76,7 +76,7 @@ export const profileCommands: Command[] = [
         const d = result.durationMs
         lines.push(`  time: ${d.packed !== null ? `packed ${(d.packed / 1000).toFixed(1)} s` : ''}${d.packed !== null && d.perBlock !== null ? ', ' : ''}${d.perBlock !== null ? `per-block ${(d.perBlock / 1000).toFixed(1)} s` : ''}, check ${(d.check / 1000).toFixed(1)} s`)
         if (result.agreement) lines.push(`  packed vs per-block: median |diff| ${result.agreement.medianAbsDiffPct.toFixed(1)}%, ${(100 * result.agreement.within10Pct).toFixed(0)}% of keys within ±10%`)
-        if (table.check) lines.push(`  predictor overhead ${table.check.overheadMs.toFixed(3)} ms`)
+        if (table.check) lines.push(`  predictor: latency = ${describeCalibration(table.check)}`)
         return lines.join('\n')
       })
       return EXIT_OK

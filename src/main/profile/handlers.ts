@@ -2,7 +2,7 @@
 // import tables, and predict a network from a table.
 import path from 'node:path'
 import type { Handlers } from '../api/dispatch'
-import type { LookupTableSummary } from '../../shared/contract/profile'
+import { describeCalibration, type LookupTableSummary } from '../../shared/contract/profile'
 import type { Lab } from '../lab'
 import type { JobService } from '../jobs/runner'
 import { LabError } from '../../shared/errors'
@@ -76,7 +76,7 @@ export function profileHandlers(lab: Lab): Pick<Handlers, ProfileHandlerNames> {
       const header = [
         `Proxyless Lab lookup table ${t.id}: ${t.space} space on ${t.deviceLabel} (${t.deviceSerial}), ${t.precision}, method ${t.method}, ${t.source}.`,
         'Latency in ms (mean, std over count runs), ProxylessNAS / Once-for-All key scheme; energy_mj per inference where measured.',
-        ...(t.check ? [`Predictor overhead ${t.check.overheadMs.toFixed(4)} ms; ${(100 * t.check.within10Pct).toFixed(1)}% of ${t.check.networks} networks within ±10%.`] : [])
+        ...(t.check ? [`Predictor: latency = ${describeCalibration(t.check, 4)}; ${(100 * t.check.within10Pct).toFixed(1)}% of ${t.check.networks} networks within ±10%.`] : [])
       ]
       const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_')
       return { yaml: tableToYaml(t.rows, header), fileName: path.basename(`${safe(t.deviceSerial)}_${t.space}_${t.precision}_lookup_table.yaml`) }

@@ -60,9 +60,22 @@ export interface PredictionCheck {
   kendallTau: number
   /** Fitted per-device overhead added to every prediction (ms). */
   overheadMs: number
+  /** Fitted factor on the table's sum (prediction = scale · Σ + overhead); 1 (or absent, older checks) = sum as is. */
+  scale?: number
   /** The same for energy (mJ), when both the table and the measurements have energy. */
   overheadMj?: number | null
+  scaleMj?: number | null
+  /** True when the figures and points are leave-one-out predictions (each network predicted by a fit without it). */
+  outOfSample?: boolean
   points: { architecture: string; predictedMs: number; measuredMs: number; predictedMj: number | null; measuredMj: number | null }[]
+}
+
+/** The check's fitted predictor in words: "1.080 × table sum + 0.120 ms" (or "table sum + 0.120 ms" at scale 1). */
+export function describeCalibration(check: Pick<PredictionCheck, 'overheadMs' | 'scale'>, digits = 3): string {
+  const scale = check.scale ?? 1
+  const sign = check.overheadMs < 0 ? '−' : '+'
+  const sum = Math.abs(scale - 1) < 1e-9 ? 'table sum' : `${scale.toFixed(3)} × table sum`
+  return `${sum} ${sign} ${Math.abs(check.overheadMs).toFixed(digits)} ms`
 }
 
 export interface LookupTableSummary {

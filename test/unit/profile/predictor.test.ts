@@ -1,9 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { architectureKeys, enumerateBlockConfigs, getSpace, parseArchitecture } from '../../../src/main/model/space'
-import { fitOverhead, predictNetwork, predictionCheck, sumEntries } from '../../../src/main/profile/predictor'
+import { MIN_NETWORKS_FOR_SCALE, fitLine, fitOverhead, leaveOneOut, predictNetwork, predictionCheck, sumEntries } from '../../../src/main/profile/predictor'
 import { kendallTau, kendallTauBruteForce, rmse, shareWithin } from '../../../src/main/profile/stats'
 import { makeEntry } from '../../../src/main/profile/table'
+import { describeCalibration } from '../../../src/shared/contract/profile'
 
 describe('predictor', () => {
   const space = getSpace('small')
@@ -42,6 +43,57 @@ describe('predictor', () => {
     const sse = (x: number) => sums.reduce((a, s, i) => a + (s + x - measured[i]) ** 2, 0)
     expect(sse(o)).toBeLessThan(sse(o + 0.01))
     expect(sse(o)).toBeLessThan(sse(o - 0.01))
+  })
+
+  it('fits scale and overhead by least squares, and predicts with both', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 3, maxLength: 40 }), fc.double({ min: 0.2, max: 5, noNaN: true }), fc.double({ min: -5, max: 5, noNaN: true }), (sums, a, b) => {
+        fc.pre(Math.max(...sums) - Math.min(...sums) > 1)
+        const c = fitLine(sums, sums.map((s) => a * s + b))
+        expect(c.scale).toBeCloseTo(a, 6)
+        expect(c.overhead).toBeCloseTo(b, 5)
+      })
+    )
+    // Constant sums: no slope to fit, slope 1 and the mean residual.
+    expect(fitLine([2, 2, 2], [3, 4, 5])).toEqual({ scale: 1, overhead: 2 })
+    const keys = architectureKeys(space, arch)
+    const expected = keys.reduce((s, k) => s + configs.findIndex((c) => c.key === k) + 1, 0)
+    const p = predictNetwork(rows, keys, { networks: 1, within10Pct: 1, rmseMs: 0, kendallTau: 0, overheadMs: 0.5, scale: 0.8, overheadMj: 1, scaleMj: 2, points: [] })
+    expect(p.latencyMs).toBeCloseTo(0.8 * expected + 0.5, 10)
+    expect(p.energyMj).toBeCloseTo(2 * 2 * expected + 1, 10)
+  })
+
+  it('states the fitted predictor in words', () => {
+    expect(describeCalibration({ overheadMs: 0.12, scale: 1.08 })).toBe('1.080 × table sum + 0.120 ms')
+    expect(describeCalibration({ overheadMs: -0.05 })).toBe('table sum − 0.050 ms')
+  })
+
+  it('leave-one-out: each point is predicted by a fit that did not see it', () => {
+    const sums = [1, 2, 3, 4, 10]
+    const measured = [1.5, 2.4, 3.6, 4.4, 11]
+    const loo = leaveOneOut(sums, measured, (s, m) => ({ scale: 1, overhead: fitOverhead(s, m) }))
+    // Point 4 (sum 10) by the mean residual of the other four: (0.5 + 0.4 + 0.6 + 0.4) / 4 = 0.475.
+    expect(loo[4]).toBeCloseTo(10.475, 10)
+    // An outlier does not predict itself: its leave-one-out error is larger than its in-sample error.
+    const inSample = fitOverhead(sums, measured)
+    expect(Math.abs(loo[4] - 11)).toBeGreaterThan(Math.abs(10 + inSample - 11))
+  })
+
+  it('keeps the scale only when it predicts unseen networks better', () => {
+    // Blocks run 30% slower inside a network, plus 0.2 ms per invoke: the scale wins and predicts exactly.
+    const sums = Array.from({ length: 12 }, (_, i) => 0.3 + 0.2 * i)
+    const scaled = predictionCheck(sums.map((s, i) => ({ architecture: `a${i}`, sumMs: s, sumMj: null, measuredMs: 1.3 * s + 0.2, measuredMj: null })))
+    expect(scaled.scale).toBeCloseTo(1.3, 8)
+    expect(scaled.overheadMs).toBeCloseTo(0.2, 8)
+    expect(scaled.within10Pct).toBe(1)
+    expect(scaled.outOfSample).toBe(true)
+    // A pure offset with noise that is unrelated to the sum: slope 1 is kept.
+    const noise = [0.03, -0.02, 0.01, -0.03, 0.02, 0, -0.01, 0.03, -0.02, 0.01, -0.03, 0.02]
+    const offset = predictionCheck(sums.map((s, i) => ({ architecture: `a${i}`, sumMs: s, sumMj: null, measuredMs: s + 0.2 + noise[i], measuredMj: null })))
+    expect(offset.scale).toBe(1)
+    // Too few networks for a second parameter: offset only.
+    const few = predictionCheck(sums.slice(0, MIN_NETWORKS_FOR_SCALE - 1).map((s, i) => ({ architecture: `a${i}`, sumMs: s, sumMj: null, measuredMs: 1.3 * s, measuredMj: null })))
+    expect(few.scale).toBe(1)
   })
 
   it('checks: exact predictions give 100% within ±10%, RMSE 0, tau 1', () => {

@@ -1,6 +1,6 @@
 // Lookup-table rows as the Profile view shows them: key parts, sorting, CSV, the kernel × expansion heatmap and the
 // prediction check. Pure functions, no DOM.
-import type { LookupTableSummary, LutEntry, PredictionCheck } from '../../../shared/api'
+import { describeCalibration, type LookupTableSummary, type LutEntry, type PredictionCheck } from '../../../shared/api'
 
 /** The space choices a person picks from; `space`/`input` are what profile.start takes. */
 export type SpaceChoiceId = 'small-fashion-mnist' | 'small-cifar10' | 'mobile'
@@ -311,12 +311,13 @@ export function tableFacts(t: LookupTableSummary, formatDuration: (ms: number) =
     if (num('threads') !== null) parts.push(`${num('threads')} ${num('threads') === 1 ? 'thread' : 'threads'}`)
     if (num('runs') !== null) parts.push(`${num('runs')} runs`)
     if (num('warmupRuns') !== null) parts.push(`${num('warmupRuns')} warm-up`)
+    if ((num('minSecs') ?? 0) > 0) parts.push(`at least ${num('minSecs')} s`)
     if (typeof s.cpuMaskHex === 'string') parts.push(`CPU mask ${s.cpuMaskHex}`)
     if (typeof s.delegate === 'string' && s.delegate !== 'none') parts.push(`${s.delegate} delegate`)
     if (s.energy === true) parts.push('energy on')
     if (parts.length) rows.push({ label: 'Settings', value: parts.join(' · ') })
   }
   rows.push({ label: t.source === 'imported' ? 'Imported' : 'Created', value: formatDate(t.createdAt) })
-  if (t.check) rows.push({ label: 'Overhead', value: `${t.check.overheadMs.toFixed(2)} ms added to every prediction` })
+  if (t.check) rows.push({ label: 'Predictor', value: `latency = ${describeCalibration(t.check, 2)}${t.check.outOfSample ? ' (check figures are leave-one-out)' : ''}` })
   return rows
 }
