@@ -9,6 +9,12 @@ export const BenchmarkSettingsSchema = z
     threads: z.number().int().min(1).max(64).default(1),
     runs: z.number().int().min(1).max(100_000).default(50),
     warmupRuns: z.number().int().min(0).max(10_000).default(5),
+    /**
+     * The timed runs last at least this long (benchmark_model's --min_secs; the tool's own default is 1 s): more runs
+     * of a sub-millisecond model than `runs` alone, so one busy moment of the device moves the median less. With
+     * energy on, at least 12 battery samples and 1 s. 0 = exactly `runs`.
+     */
+    minSecs: z.number().min(0).max(150).default(0),
     /** taskset mask in hex (e.g. 'f0' = cores 4-7); null = no pinning. */
     cpuMaskHex: z.string().regex(/^[0-9a-fA-F]{1,16}$/, 'must be a hex CPU mask such as f0').nullable().default(null),
     delegate: DelegateSchema.default('none'),

@@ -141,6 +141,10 @@ describe('benchmark command', () => {
     const withEnergy = BenchmarkSettingsSchema.parse({ runs: 5, energy: true, energySampleMs: 100 })
     expect(benchmarkFlags('/m.tflite', withEnergy).flags).toContain('--min_secs=1.2')
     expect(benchmarkFlags('/m.tflite', { ...withEnergy, energySampleMs: 20 }).flags).toContain('--min_secs=1')
+    // An asked minimum duration is passed on, and energy only ever raises it.
+    expect(benchmarkFlags('/m.tflite', { ...settings, minSecs: 2 }).flags).toContain('--min_secs=2')
+    expect(benchmarkFlags('/m.tflite', { ...withEnergy, minSecs: 3 }).flags).toContain('--min_secs=3')
+    expect(benchmarkFlags('/m.tflite', { ...withEnergy, minSecs: 0.5 }).flags).toContain('--min_secs=1.2')
   })
   it('splits uptime, output and exit code', () => {
     expect(splitRunOutput('100.50 300.00\nSTARTING!\ncount=1 avg=2\n__RC=0\n101.75 302.00\n')).toEqual({ output: 'STARTING!\ncount=1 avg=2\n', exitCode: 0, startS: 100.5, endS: 101.75 })

@@ -12,7 +12,7 @@ function measurement(over: Partial<Measurement> = {}): Measurement {
   return {
     serial: 'host',
     tool: 'host tflite-wasm',
-    settings: { threads: 1, runs: 50, warmupRuns: 5, cpuMaskHex: null, delegate: 'none', profileOps: true, energy: true, energySampleMs: 100 },
+    settings: { threads: 1, runs: 50, warmupRuns: 5, minSecs: 0, cpuMaskHex: null, delegate: 'none', profileOps: true, energy: true, energySampleMs: 100 },
     modelSha256: 'x',
     modelBytes: 229_000,
     initMs: 3,

@@ -84,7 +84,7 @@ function measurement(serial: string, sha: string, meanMs: number, energyMj: numb
   return {
     serial,
     tool: 'benchmark_model 2.17',
-    settings: { threads: 1, runs: 50, warmupRuns: 5, cpuMaskHex: null, delegate: 'none', profileOps: false, energy: energyMj !== null, energySampleMs: 100 },
+    settings: { threads: 1, runs: 50, warmupRuns: 5, minSecs: 0, cpuMaskHex: null, delegate: 'none', profileOps: false, energy: energyMj !== null, energySampleMs: 100 },
     modelSha256: sha,
     modelBytes: 12345,
     initMs: 3.5,

@@ -46,9 +46,10 @@ export async function pushModel(device: DeviceClient, modelBytes: Uint8Array, sh
   }
 }
 
-/** The shortest steady phase the tool is asked for: 0 without energy, else 12 sample periods and at least 1 s. */
-export function minSecsFor(s: Pick<BenchmarkSettings, 'energy' | 'energySampleMs'>): number {
-  return s.energy ? Math.max(1, (12 * s.energySampleMs) / 1000) : 0
+/** The shortest steady phase the tool is asked for: the setting, and with energy 12 sample periods and at least 1 s. */
+export function minSecsFor(s: Pick<BenchmarkSettings, 'energy' | 'energySampleMs'> & Partial<Pick<BenchmarkSettings, 'minSecs'>>): number {
+  const asked = s.minSecs ?? 0
+  return s.energy ? Math.max(asked, 1, (12 * s.energySampleMs) / 1000) : asked
 }
 
 /** The tool's flags for these settings. Optional flags (newer tools only) are dropped on a retry if refused. */
@@ -58,7 +59,7 @@ export function benchmarkFlags(graphPath: string, s: BenchmarkSettings): { flags
     `--num_threads=${s.threads}`,
     `--num_runs=${s.runs}`,
     `--warmup_runs=${s.warmupRuns}`,
-    // Exactly the requested runs, except with energy: the timed runs then last long enough for a dozen battery
+    // The requested runs, for at least minSecs; with energy the timed runs last long enough for a dozen battery
     // samples (at least 1 s), so energy per inference comes from the steady runs alone.
     `--min_secs=${minSecsFor(s)}`,
     '--warmup_min_secs=0',

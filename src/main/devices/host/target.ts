@@ -1,4 +1,5 @@
 // "This computer" as a Target: measures a .tflite with the host TFLite runtime (WASM, XNNPACK) in a worker.
+import { benchmarkForAtLeast } from './min-duration'
 import { createHash } from 'node:crypto'
 import type { DeviceInfo } from '../../../shared/contract/core'
 import type { BenchmarkSettings, Measurement } from '../../../shared/contract/measure'
@@ -39,7 +40,9 @@ export class HostTarget implements Target {
         const model = await rt.load(modelBytes)
         try {
           opts.onProgress?.({ fraction: 0.1, stage: `Running ${settings.warmupRuns} warmup and ${settings.runs} timed inferences`, timeLeftMs: null })
-          return await model.benchmark({ threads: settings.threads, runs: settings.runs, warmupRuns: settings.warmupRuns, profileOps: settings.profileOps })
+          const r = await benchmarkForAtLeast(model, { threads: settings.threads, runs: settings.runs, warmupRuns: settings.warmupRuns, profileOps: settings.profileOps }, settings.minSecs * 1000, () => opts.signal?.aborted === true)
+          if (r === null) throw cancelled()
+          return r
         } finally {
           await model.dispose().catch(() => undefined)
         }

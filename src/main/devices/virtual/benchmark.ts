@@ -12,6 +12,7 @@
 // - --num_threads and the taskset mask set how many modelled cores are busy (power model); the WebAssembly runtime
 //   itself runs on one host core.
 // - first= / curr= of each phase are not reported by the host runtime; the first inference and the median stand in.
+import { benchmarkForAtLeast } from '../host/min-duration'
 import type { HostBenchmarkResult, LoadedModel } from '../host/runtime'
 import type { LatencyStats } from '../../../shared/contract/measure'
 import type { VirtualDeviceState } from './commands'
@@ -212,18 +213,10 @@ export async function runBenchmarkModel(ctx: CommandContext, dev: VirtualDeviceS
     const runtime = await dev.runtime.get()
     if (ctx.signal.aborted) return 130
     model = await runtime.load(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))
-    result = await model.benchmark({ threads: Math.min(64, threads), runs: f.numRuns, warmupRuns: f.warmupRuns, profileOps: f.opProfiling })
     // Like the real tool: at least --num_runs and at least --min_secs (capped by --max_secs) of timed runs.
-    // (The run count is estimated from the mean so far, so a faster second pass is topped up, a few times at most.)
-    const minMs = Math.min(f.minSecs, f.maxSecs) * 1000
-    const first = result
-    for (let pass = 0; pass < 4 && minMs > 0 && result.steady.meanMs > 0 && result.steady.count * result.steady.meanMs < minMs; pass++) {
-      const runs = Math.min(100_000, Math.max(result.steady.count + 1, Math.ceil((minMs / result.steady.meanMs) * 1.2)))
-      if (ctx.signal.aborted) return 130
-      const longer = await model.benchmark({ threads: Math.min(64, threads), runs, warmupRuns: 0, profileOps: f.opProfiling })
-      result = { ...longer, initMs: first.initMs, firstMs: first.firstMs, warmup: first.warmup, memory: first.memory }
-      if (runs >= 100_000) break
-    }
+    const timed = await benchmarkForAtLeast(model, { threads: Math.min(64, threads), runs: f.numRuns, warmupRuns: f.warmupRuns, profileOps: f.opProfiling }, Math.min(f.minSecs, f.maxSecs) * 1000, () => ctx.signal.aborted)
+    if (timed === null) return 130
+    result = timed
   } catch (e) {
     if (ctx.signal.aborted) return 130
     const message = e instanceof Error ? e.message : String(e)
