@@ -41,7 +41,7 @@ export const searchCommands: Command[] = [
     name: 'search',
     summary: 'Search architectures with ProxylessNAS against a device’s measured latency (or energy), then train, export and measure them',
     usage:
-      'proxyless-lab search --device SERIAL [--dataset fashion-mnist] [--target-ms 5,10,20 | --target-mj 1,2 | --lambda 0.1,1] [--objective latency|energy] [--loss abs#linear|mul#log|add#linear] [--derive within-target|argmax] [--table ID] [--stem-stride 1|2] [--width W] [--epochs W,S,R] [--train-images N] [--batch N] [--retrain inherit|scratch] [--no-baselines] [--seed N] [--json]',
+      'proxyless-lab search --device SERIAL [--dataset fashion-mnist] [--target-ms 5,10,20 | --target-mj 1,2 | --lambda 0.1,1] [--objective latency|energy] [--loss abs#linear|mul#log|add#linear] [--derive within-target|argmax] [--table ID] [--stem-stride 1|2] [--width W] [--epochs W,S,R[,B]] [--train-images N] [--batch N] [--retrain inherit|scratch] [--no-baselines] [--seed N] [--json]',
     options: {
       device: { type: 'string' },
       dataset: { type: 'string' },
@@ -63,7 +63,7 @@ export const searchCommands: Command[] = [
       adb: { type: 'string', multiple: true }
     },
     details:
-      'Without --table the search first measures every block of the space on the device; with it, the stem stride and width must be those the table was measured with (Profile measures the small space at stride 2 unless told otherwise). --epochs W,S,R sets warm-up, search and retrain epochs. Ctrl-C cancels; `proxyless-lab jobs resume JOB_ID` continues from the last epoch.',
+      'Without --table the search first measures every block of the space on the device; with it, the stem stride and width must be those the table was measured with (Profile measures the small space at stride 2 unless told otherwise). --epochs W,S,R[,B] sets warm-up, search, retrain and baseline epochs (baselines default to W+S+R with inherited weights, R from scratch, so they train as long as a searched network’s weights). Ctrl-C cancels; `proxyless-lab jobs resume JOB_ID` continues from the last epoch.',
     async run(ctx) {
       const serial = ctx.values.device as string | undefined
       if (!serial) throw new UsageError('Name the device to search for with --device SERIAL (or --device host for this computer).')
@@ -88,8 +88,8 @@ export const searchCommands: Command[] = [
       if (width) req.widthMult = width[0]
       const epochs = numberList(ctx, 'epochs')
       if (epochs) {
-        if (epochs.length !== 3) throw new UsageError('--epochs takes three numbers: warm-up, search and retrain epochs, e.g. 2,2,3.')
-        req.epochs = { warmup: epochs[0], search: epochs[1], retrain: epochs[2] }
+        if (epochs.length !== 3 && epochs.length !== 4) throw new UsageError('--epochs takes three or four numbers: warm-up, search, retrain and (optionally) baseline epochs, e.g. 2,2,3 or 2,2,3,7.')
+        req.epochs = { warmup: epochs[0], search: epochs[1], retrain: epochs[2], ...(epochs.length === 4 ? { baseline: epochs[3] } : {}) }
       }
       const train = intOption(ctx, 'train-images')
       if (train !== undefined) req.subset = { train }

@@ -44,12 +44,32 @@ export interface SearchCheckpoint {
   history?: SearchHistoryRecord
 }
 
-/** Sweep items from the request: λ values, else targets, else three targets spread over the table's range. */
-export function sweepItems(req: SearchRequest, table: CostTable): SweepItem[] {
-  const targets = req.objective === 'latency' ? req.targetsMs : req.targetsMj
+/** The uniform networks whose costs are the automatic targets: the usual hand-designed MBConv choices. */
+export const AUTO_TARGET_OPS = ['k3e3', 'k3e6', 'k5e6'] as const
+
+/**
+ * Automatic targets: the table's cost of the uniform k3e3, k3e6 and k5e6 networks of the space, so each searched
+ * network is asked to match a hand-designed one at equal predicted cost (the comparison ProxylessNAS makes against
+ * MobileNetV2). Uniform networks sit at the cheap end of the range; targets spread over the whole range (as before)
+ * put every searched network above all the baselines. Spaces without those ops: three targets spread evenly over
+ * the range on a log scale.
+ */
+export function automaticTargets(table: CostTable, blockOps?: readonly (readonly string[])[]): number[] {
   const lo = architectureCost(table.perBlock.map((c) => c.indexOf(Math.min(...c))), table)
   const hi = architectureCost(table.perBlock.map((c) => c.indexOf(Math.max(...c))), table)
-  const auto = [0.25, 0.5, 0.75].map((q) => lo + q * (hi - lo))
+  if (blockOps && blockOps.length === table.perBlock.length && AUTO_TARGET_OPS.every((op) => blockOps.every((ops) => ops.includes(op)))) {
+    const costs = AUTO_TARGET_OPS.map((op) => architectureCost(blockOps.map((ops) => ops.indexOf(op)), table))
+    const distinct = [...new Set(costs.map((c) => Number(c.toPrecision(4))))].sort((a, b) => a - b)
+    if (distinct.length === AUTO_TARGET_OPS.length && distinct[0] > lo) return distinct
+  }
+  const floor = Math.max(lo, 1e-6)
+  return [0.25, 0.5, 0.75].map((q) => floor * (hi / floor) ** q)
+}
+
+/** Sweep items from the request: λ values, else targets, else the automatic targets. */
+export function sweepItems(req: SearchRequest, table: CostTable, blockOps?: readonly (readonly string[])[]): SweepItem[] {
+  const targets = req.objective === 'latency' ? req.targetsMs : req.targetsMj
+  const auto = automaticTargets(table, blockOps)
   // mul#log takes logarithms of the target, so it needs targets above 1 (ms or mJ); faster targets use add#linear.
   const form = (t: number): LossForm => (req.lossForm === 'mul#log' && t <= 1 ? 'add#linear' : req.lossForm)
   if (req.lambdas.length > 0) {
@@ -57,6 +77,12 @@ export function sweepItems(req: SearchRequest, table: CostTable): SweepItem[] {
     return req.lambdas.map((lambda) => ({ target: t, lambda, form: 'add#linear' }))
   }
   return (targets.length > 0 ? targets : auto).map((t) => ({ target: t, lambda: null, form: form(t) }))
+}
+
+/** Epochs of each baseline: as set, else as many as a searched network's weights get (see the schema). */
+export function baselineEpochs(req: SearchRequest): number {
+  if (req.epochs.baseline !== undefined) return req.epochs.baseline
+  return req.retrain === 'inherit' ? req.epochs.warmup + req.epochs.search + req.epochs.retrain : req.epochs.retrain
 }
 
 export function planTasks(items: number, baselines: number): Task[] {
@@ -108,11 +134,11 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
     }
     const rows = cp.rows
     const table = costTableFromRows(space, rows, req.objective)
-    const items = sweepItems(req, table)
+    const items = sweepItems(req, table, space.blocks.map((b) => b.candidates))
     const tasks = planTasks(items.length, req.baselines.length)
     while (cp.derived.length < items.length) cp.derived.push(null)
     const settings: SearchSettings = { ...DEFAULT_SEARCH_SETTINGS, batchSize: req.batchSize, lr: req.lr, archLr: req.archLr, archEvery: req.archEvery, gateMode: req.gateMode, seed: req.seed }
-    const epochsOf = (t: Task): number => (t.kind === 'warmup' ? req.epochs.warmup : t.kind === 'search' ? req.epochs.search : req.epochs.retrain)
+    const epochsOf = (t: Task): number => (t.kind === 'warmup' ? req.epochs.warmup : t.kind === 'search' ? req.epochs.search : t.kind === 'retrain' ? req.epochs.retrain : baselineEpochs(req))
     // Progress counts epochs, and each export-and-measure as one more.
     const units = tasks.map((t) => epochsOf(t) + (t.kind === 'retrain' || t.kind === 'baseline' ? 1 : 0))
     const totalUnits = units.reduce((a, b) => a + b, 0) || 1

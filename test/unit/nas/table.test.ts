@@ -5,7 +5,7 @@ import type { LutEntry } from '../../../src/shared/contract/profile'
 import { SearchRequestSchema } from '../../../src/shared/contract/search'
 import { enumerateBlockConfigs, getSpace } from '../../../src/main/model/space'
 import { architectureCost, expectedCost } from '../../../src/main/nas/latency-loss'
-import { planTasks, sweepItems } from '../../../src/main/nas/job'
+import { baselineEpochs, planTasks, sweepItems } from '../../../src/main/nas/job'
 import { costTableFromRows, predictFromRows, rowsFromEntries } from '../../../src/main/nas/table'
 
 const space = getSpace('small', { stemStride: 2 })
@@ -51,9 +51,24 @@ describe('sweep', () => {
     const hi = architectureCost(table.perBlock.map((c) => c.indexOf(Math.max(...c))), table)
     expect(auto).toHaveLength(3)
     auto.forEach((i) => expect(i.target > lo && i.target < hi).toBe(true))
+    // With the space's ops known, the automatic targets are the uniform k3e3, k3e6, k5e6 networks' costs.
+    const ops = space.blocks.map((b) => b.candidates)
+    const uniform = (op: string): number => architectureCost(ops.map((o) => o.indexOf(op as never)), table)
+    const matched = sweepItems(SearchRequestSchema.parse({ serial: 'x' }), table, ops).map((i) => i.target)
+    expect(matched).toEqual(['k3e3', 'k3e6', 'k5e6'].map((op) => Number(uniform(op).toPrecision(4))).sort((a, b) => a - b))
+    // Without the ops: log-spaced over the range (equal ratios between neighbours).
+    expect(auto[1].target / auto[0].target).toBeCloseTo(auto[2].target / auto[1].target, 9)
+    expect(sweepItems(SearchRequestSchema.parse({ serial: 'x', lambdas: [1] }), table, ops)[0].target).toBe(matched[1])
     // Sub-millisecond targets cannot use the logarithmic form.
     expect(sweepItems(SearchRequestSchema.parse({ serial: 'x', targetsMs: [0.5], lossForm: 'mul#log' }), table)[0].form).toBe('add#linear')
     expect(sweepItems(SearchRequestSchema.parse({ serial: 'x', targetsMs: [0.5] }), table)[0].form).toBe('abs#linear')
+  })
+
+  it('trains baselines as long as a searched network’s weights unless told otherwise', () => {
+    expect(baselineEpochs(SearchRequestSchema.parse({ serial: 'x' }))).toBe(3)
+    expect(baselineEpochs(SearchRequestSchema.parse({ serial: 'x', retrain: 'inherit' }))).toBe(2 + 2 + 3)
+    expect(baselineEpochs(SearchRequestSchema.parse({ serial: 'x', retrain: 'scratch', epochs: { warmup: 1, search: 2, retrain: 4 } }))).toBe(4)
+    expect(baselineEpochs(SearchRequestSchema.parse({ serial: 'x', epochs: { warmup: 1, search: 2, retrain: 4, baseline: 9 } }))).toBe(9)
   })
 
   it('plans warm-up, then search + retrain per item, then the baselines', () => {

@@ -30,6 +30,8 @@ export interface SearchForm {
   warmupEpochs: number
   searchEpochs: number
   retrainEpochs: number
+  /** The derived network starts from scratch (default; the baselines then train as long) or from the supernet's weights. */
+  retrain: SearchRequest['retrain']
   trainImages: number
   validationImages: number
   testImages: number
@@ -51,6 +53,7 @@ export const DEFAULT_SEARCH_FORM: SearchForm = {
   warmupEpochs: 2,
   searchEpochs: 2,
   retrainEpochs: 3,
+  retrain: 'scratch',
   trainImages: 4000,
   validationImages: 1000,
   testImages: 2000,
@@ -106,7 +109,7 @@ export function searchFormProblems(form: SearchForm): SearchFormProblems {
   const unit = objectiveUnit(form.objective)
   const targets = parseNumberList(form.targets, TARGETS(unit))
   if (typeof targets === 'string') p.targets = targets
-  else if (form.sweep === 'lambdas' && targets.length > 1) p.targets = `A λ sweep uses one target; write one number of ${unit}, or leave it empty for the middle of the table's range.`
+  else if (form.sweep === 'lambdas' && targets.length > 1) p.targets = `A λ sweep uses one target; write one number of ${unit}, or leave it empty for the cost of the uniform k3e6 network.`
   if (form.sweep === 'lambdas') {
     const lambdas = parseNumberList(form.lambdas, LAMBDAS)
     if (typeof lambdas === 'string') p.lambdas = lambdas
@@ -145,11 +148,12 @@ export function buildSearchRequest(serial: string, form: SearchForm, table: Look
     ...(form.sweep === 'lambdas' ? { lossForm: 'add#linear' as const } : form.lossForm ? { lossForm: form.lossForm } : {}),
     derive: form.derive,
     epochs: { warmup: form.warmupEpochs, search: form.searchEpochs, retrain: form.retrainEpochs },
+    retrain: form.retrain,
     subset: { train: form.trainImages, validation: form.validationImages, test: form.testImages },
     ...(form.baselines ? {} : { baselines: [] }),
     precisions: form.int8 ? ['fp32', 'int8'] : ['fp32'],
     int8EvalImages: form.int8 ? form.int8EvalImages : 0,
-    benchmark: { runs: form.benchmarkRuns, warmupRuns: Math.min(3, form.benchmarkRuns) }
+    benchmark: { runs: form.benchmarkRuns, warmupRuns: Math.min(3, form.benchmarkRuns), minSecs: 1 }
   }
 }
 
