@@ -2,7 +2,7 @@
 //  (a) supernet training step vs the derived single-path network's step (same path, batch 64), and the α step;
 //  (b) wall time of the default search + retrain + export + measurement on Fashion-MNIST, on 'host' as the device;
 //  (c) hypervolume of the searched front vs the baselines' front (accuracy ↑, measured latency ↓), best accuracy per target.
-// Run: npx tsx bench/nas-search.ts [--scale S] [--skip-steps] [--skip-search] [--device virtual|host] [--int8-eval N] [--retrain inherit|scratch] [--rounds N]
+// Run: npx tsx bench/nas-search.ts [--scale S] [--skip-steps] [--skip-search] [--device virtual|host] [--int8-eval N] [--retrain inherit|scratch] [--rounds N] [--seed N]
 //   --device virtual (default) measures on a virtual phone behind a private adb server; host = this computer.
 //   --scale S multiplies the default training-set size (e.g. 0.25 for a quick run; the time is then extrapolated).
 import fs from 'node:fs'
@@ -93,8 +93,10 @@ async function wholeSearch(scale: number): Promise<void> {
     const int8EvalImages = Number(arg('int8-eval') ?? defaults.subset.test)
     // --retrain scratch: derived networks retrain from scratch (baselines then train the same retrain epochs).
     const retrain = arg('retrain') ?? defaults.retrain
-    const request = SearchRequestSchema.parse({ serial, subset, int8EvalImages, retrain })
-    console.log(`\n(b) default search on Fashion-MNIST, device '${serial}'${phone ? ' (virtual phone)' : ''}: loss ${request.lossForm}, derive ${request.derive}, ${request.subset.train} train / ${request.subset.validation} validation / ${request.subset.test} test images, epochs ${JSON.stringify(request.epochs)} (baselines ${baselineEpochs(request)}), retrain ${request.retrain}, candidates measured with ${JSON.stringify({ runs: request.benchmark.runs, warmupRuns: request.benchmark.warmupRuns, minSecs: request.benchmark.minSecs })}, int8 accuracy on ${request.int8EvalImages} images, batch ${request.batchSize}, automatic targets, ${request.baselines.length} baselines, ${request.precisions.join('+')}`)
+    // --seed N: another data split, initialisation and gate sampling (a second, independent sample of the comparison).
+    const seed = Number(arg('seed') ?? defaults.seed)
+    const request = SearchRequestSchema.parse({ serial, subset, int8EvalImages, retrain, seed })
+    console.log(`\n(b) default search on Fashion-MNIST, device '${serial}'${phone ? ' (virtual phone)' : ''}: loss ${request.lossForm}, derive ${request.derive}, ${request.subset.train} train / ${request.subset.validation} validation / ${request.subset.test} test images, epochs ${JSON.stringify(request.epochs)} (baselines ${baselineEpochs(request)}), retrain ${request.retrain}, seed ${request.seed}, candidates measured with ${JSON.stringify({ runs: request.benchmark.runs, warmupRuns: request.benchmark.warmupRuns, minSecs: request.benchmark.minSecs })}, int8 accuracy on ${request.int8EvalImages} images, batch ${request.batchSize}, automatic targets, ${request.baselines.length} baselines, ${request.precisions.join('+')}`)
     const t0 = performance.now()
     const job = await searchHandlers(lab)['search.start'](request)
     let lastStage = ''

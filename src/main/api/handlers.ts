@@ -1,7 +1,7 @@
 // The LabApi implementation: one handler per method, composed from the lab's services.
 // Transports (IPC, WebSocket) and the CLI all call these through dispatch().
 import path from 'node:path'
-import { LabError } from '../../shared/api'
+import { LabError, type RunSummary } from '../../shared/api'
 import { inspectDataset, listDatasets } from '../data/registry'
 import { readModelInput } from '../devices/service'
 import { HOST_SERIAL } from '../devices/registry'
@@ -25,7 +25,7 @@ export function createHandlers(lab: Lab): Handlers {
     'jobs.startDemo': async (req) => lab.jobs.start({ kind: 'demo', params: req, title: `Demo job (${req.steps} steps)`, queue: req.queue }),
     'jobs.cancel': async (req) => lab.jobs.cancel(req.jobId),
     'jobs.resume': async (req) => lab.jobs.resume(req.jobId),
-    'runs.list': async (req) => lab.store.listRuns(req.kind),
+    'runs.list': async (req) => lab.store.listRuns(req.kind).map(listedRun),
 
     // ---- devices ----
     'devices.list': async () => {
@@ -103,4 +103,15 @@ export function createHandlers(lab: Lab): Handlers {
     // ---- quantize (HAQ) ----
     ...quantizeHandlers(lab)
   }
+}
+
+/**
+ * A run as runs.list gives it: its settings without a search's recorded history (curves and probabilities, up to a
+ * few hundred KB per run; `search.history` returns it), so the Runs page stays quick with hundreds of searches.
+ */
+export function listedRun(run: RunSummary): RunSummary {
+  const s = run.settings
+  if (s === null || typeof s !== 'object' || Array.isArray(s) || !('history' in s)) return run
+  const { history: _history, ...rest } = s as Record<string, unknown>
+  return { ...run, settings: rest }
 }

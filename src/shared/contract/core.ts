@@ -119,6 +119,7 @@ export const coreRequests = {
   'jobs.cancel': z.object({ jobId: Id }).strict(),
   'jobs.resume': z.object({ jobId: Id }).strict(),
   'devices.list': z.object({}).strict(),
+  /** Runs, newest first; a search run's settings come without its recorded history (`search.history` has it). */
   'runs.list': z.object({ kind: z.enum(['profile', 'search', 'quantize', 'measure', 'demo']).optional() }).strict()
 } as const
 

@@ -37,6 +37,17 @@ afterEach(async () => {
 })
 
 describe('runs', () => {
+  it('lists a search run without its recorded history, which search.history still returns', async () => {
+    const points = Array.from({ length: 2000 }, (_, i) => ({ phase: 0, epoch: 1, step: i + 1, loss: 1, accuracy: 0.5, expectedCost: 0.3 }))
+    const history = { version: 1, unit: 'ms', phases: [{ kind: 'search', label: 'Search for target 0.3 ms', target: 0.3, lambda: null }], points, probabilities: null, derived: [], stepsDone: 2000, stride: 1 }
+    const run = lab.store.insertRun({ kind: 'search', name: 'search with history', deviceSerial: 'phone-a', status: 'succeeded', settings: { serial: 'phone-a', targetsMs: [0.3], history } })
+    const listed = (await call('runs.list', { kind: 'search' })).find((r) => r.id === run.id)
+    expect(listed?.settings).toEqual({ serial: 'phone-a', targetsMs: [0.3] })
+    expect(JSON.stringify(listed).length).toBeLessThan(1000)
+    const h = await call('search.history', { runId: run.id })
+    expect(h.points.length).toBeGreaterThan(0)
+  })
+
   it('renames, tags, deletes with undo and restores a run', async () => {
     const run = seedSyntheticRun(lab.store, { name: 'Search A', serial: 'phone-a', candidates: 5, seed: 1 })
     const renamed = await call('runs.update', { id: run.id, name: 'Fast search', tags: ['pixel', 'pixel', ' latency '] })
