@@ -23,6 +23,7 @@ import { getSpace } from '../src/main/model/space'
 import { searchHandlers } from '../src/main/nas/handlers'
 import { baselineEpochs } from '../src/main/nas/job'
 import { SavableRng } from '../src/main/nas/random'
+import { median } from '../src/main/profile/stats'
 import { DEFAULT_SEARCH_SETTINGS, ProxylessSearch } from '../src/main/nas/search'
 import { Supernet } from '../src/main/nas/supernet'
 
@@ -134,10 +135,6 @@ async function wholeSearch(scale: number): Promise<void> {
           const m = await lab.devices.target(serial).measure(bytes.get(c.id) as Uint8Array, settings, {})
           perRound.get(c.id)?.push(typicalLatencyMs(m.steady))
         }
-      }
-      const median = (xs: number[]): number => {
-        const s = [...xs].sort((a, b) => a - b)
-        return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
       }
       const spread = candidates.map((c) => {
         const xs = perRound.get(c.id) as number[]

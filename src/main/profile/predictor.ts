@@ -88,7 +88,10 @@ export const MIN_NETWORKS_FOR_SCALE = 8
  */
 export function calibrate(sums: readonly number[], measured: readonly number[]): { calibration: Calibration; predicted: number[] } {
   if (sums.length === 0) return { calibration: { scale: 1, overhead: 0 }, predicted: [] }
-  if (sums.length < 3) return { calibration: fitOffset(sums, measured), predicted: sums.map((s) => s + fitOverhead(sums, measured)) }
+  if (sums.length < 3) {
+    const calibration = fitOffset(sums, measured)
+    return { calibration, predicted: sums.map((s) => s + calibration.overhead) }
+  }
   const offsetLoo = leaveOneOut(sums, measured, fitOffset)
   if (sums.length < MIN_NETWORKS_FOR_SCALE) return { calibration: fitOffset(sums, measured), predicted: offsetLoo }
   const lineLoo = leaveOneOut(sums, measured, fitLine)

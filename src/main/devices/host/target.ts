@@ -1,5 +1,4 @@
 // "This computer" as a Target: measures a .tflite with the host TFLite runtime (WASM, XNNPACK) in a worker.
-import { benchmarkForAtLeast } from './min-duration'
 import { createHash } from 'node:crypto'
 import type { DeviceInfo } from '../../../shared/contract/core'
 import type { BenchmarkSettings, Measurement } from '../../../shared/contract/measure'
@@ -7,6 +6,7 @@ import { LabError } from '../../../shared/errors'
 import { HOST_SERIAL, hostDeviceInfo } from '../registry'
 import type { MeasureOptions, Target } from '../target'
 import { HostRuntime, type HostBenchmarkResult } from './runtime'
+import { benchmarkForAtLeast } from './min-duration'
 
 export class HostTarget implements Target {
   readonly serial = HOST_SERIAL
