@@ -193,3 +193,27 @@ void relu6_grad(const float *dy, const float *x, float *dx, int n) {
   }
   for (; i < n; i++) dx[i] = (x[i] > 0.f && x[i] < 6.f) ? dy[i] : 0.f;
 }
+
+// relu6 gradient and the bias gradient in one pass over [N, C]: dx = dy where 0 < y < 6 (y = the layer's
+// relu6 output, which is strictly inside (0, 6) exactly where its pre-activation is), sum[c] = sum over n of dx.
+EXPORT("relu6_grad_column_sum")
+void relu6_grad_column_sum(const float *dy, const float *y, float *dx, float *sum, int N, int C) {
+  v128_t zero4 = wasm_f32x4_splat(0.f), six = wasm_f32x4_splat(6.f);
+  zero(sum, C);
+  for (int n = 0; n < N; n++) {
+    const long o = (long)n * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t yv = wasm_v128_load(y + o + c);
+      v128_t m = wasm_v128_and(wasm_f32x4_gt(yv, zero4), wasm_f32x4_lt(yv, six));
+      v128_t g = wasm_v128_and(m, wasm_v128_load(dy + o + c));
+      wasm_v128_store(dx + o + c, g);
+      wasm_v128_store(sum + c, wasm_f32x4_add(wasm_v128_load(sum + c), g));
+    }
+    for (; c < C; c++) {
+      const float g = (y[o + c] > 0.f && y[o + c] < 6.f) ? dy[o + c] : 0.f;
+      dx[o + c] = g;
+      sum[c] += g;
+    }
+  }
+}

@@ -60,4 +60,28 @@ describe('training forward pass', () => {
     tf.dispose([a.value, b.value, xs, labels, onehot, ...Object.values(a.grads), ...Object.values(b.grads)])
     model.dispose()
   })
+
+  it('runs conv + bias + relu6 as one kernel and computes no gradient for the images', async () => {
+    const net = referenceTrainingNet({ inputShape: [9, 9, 1] })
+    const model = toTfjsModel(net, initWeights(net, 5))
+    const xs = tf.randomUniform([2, 9, 9, 1], 0, 1, 'float32', 3)
+    const labels = tf.tensor1d([1, 4], 'int32')
+    const ours = createTrainingLoss({ net, params: model.variables, options: undefined })
+    const vars = [...model.variables.values()]
+    const profile = await tf.profile(() => {
+      const r = tf.variableGrads(() => ours.loss(xs, labels, { step: 0, seed: 1 }), vars)
+      tf.dispose([r.value, ...Object.values(r.grads)])
+    })
+    const names = profile.kernels.map((k) => k.name)
+    const convs = net.layers.filter((l) => l.op === 'conv2d').length
+    // Forward: one FusedConv2D per conv, no separate relu6; backward: an input gradient for every conv but the stem.
+    expect(names.filter((n) => n === 'FusedConv2D')).toHaveLength(convs)
+    expect(names).not.toContain('Relu6')
+    expect(names).not.toContain('LabRelu6')
+    const inputGrads = profile.kernels.filter((k) => k.name === 'Conv2DBackpropInput')
+    expect(inputGrads).toHaveLength(convs - 1)
+    expect(inputGrads.some((k) => k.outputShapes[0]?.join('x') === '2x9x9x1')).toBe(false)
+    tf.dispose([xs, labels])
+    model.dispose()
+  })
 })

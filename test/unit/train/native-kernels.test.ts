@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs'
 import { createRng, normal, randomInt, type Rng } from '../../../src/main/model/rng'
 import { initTrainingEngine } from '../../../src/main/model/train/engine'
-import { LAB_RELU6_GRAD } from '../../../src/main/model/train/forward'
+import { LAB_RELU6_GRAD, LAB_RELU6_GRAD_BIAS } from '../../../src/main/model/train/forward'
 import { nativeKernels } from '../../../src/main/model/train/native-kernels'
 import { refConv } from '../model/reference'
 
@@ -107,6 +107,25 @@ describe('native kernels against the tfjs cpu backend', () => {
     const got = on('wasm', () => tf.engine().runKernel(LAB_RELU6_GRAD, { dy: tf.tensor1d(dy), x: tf.tensor1d(x) }) as tf.Tensor)
     const want = Array.from(x, (v, i) => (v > 0 && v < 6 ? dy[i] : 0))
     expect(Array.from(got)).toEqual(want)
+  })
+
+  it('fused relu6 + bias gradient masks dy by the output and sums each channel (odd channel count)', () => {
+    const rng = createRng(10)
+    const [n, c] = [37, 7]
+    const y = Float32Array.from({ length: n * c }, () => Math.min(6, Math.max(0, normal(rng) * 4 + 3)))
+    y[0] = 0
+    y[1] = 6
+    const dy = randn(n * c, rng)
+    const [dx, db] = tf.tidy(() => {
+      tf.setBackend('wasm')
+      const out = tf.engine().runKernel(LAB_RELU6_GRAD_BIAS, { dy: tf.tensor2d(dy, [n, c]), y: tf.tensor2d(y, [n, c]) }) as tf.Tensor[]
+      return [out[0].dataSync().slice(), out[1].dataSync().slice()]
+    })
+    const want = Array.from(y, (v, i) => (v > 0 && v < 6 ? dy[i] : 0))
+    expect(Array.from(dx)).toEqual(want)
+    const sums = Array.from({ length: c }, (_, j) => want.filter((_, i) => i % c === j).reduce((a, b) => a + b, 0))
+    sums.forEach((s, j) => expect(db[j]).toBeCloseTo(s, 4))
+    expect(db.length).toBe(c)
   })
 
   it('depth multiplier 2 falls back to the composed kernels and still matches cpu', () => {

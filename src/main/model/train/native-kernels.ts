@@ -7,7 +7,7 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import * as tf from '@tensorflow/tfjs'
-import { LAB_RELU6_GRAD, registerLabRelu6 } from './forward'
+import { LAB_RELU6_GRAD, LAB_RELU6_GRAD_BIAS, registerLabRelu6 } from './forward'
 
 const WASM_FILE = 'train_kernels.wasm'
 
@@ -35,6 +35,7 @@ export interface NativeKernels {
   matmul_tn(x: number, dy: number, dw: number, N: number, Cin: number, Cout: number): void
   conv_backprop_filter(x: number, dy: number, dw: number, B: number, H: number, W: number, Cin: number, Ho: number, Wo: number, Cout: number, KH: number, KW: number, sh: number, sw: number, pt: number, pl: number): void
   relu6_grad(dy: number, x: number, dx: number, n: number): void
+  relu6_grad_column_sum(dy: number, y: number, dx: number, sum: number, N: number, C: number): void
 }
 
 /** Where the committed .wasm lives: native/ at the repository root (dev, tests), or beside the bundle. */
@@ -181,6 +182,21 @@ export function registerNativeTrainingKernels(backendName = 'wasm'): boolean {
       const out = backend.makeOutput(x.shape, 'float32')
       k.relu6_grad(ptr(dy), ptr(x), ptr(out), x.shape.reduce((p, q) => p * q, 1))
       return out
+    }) as unknown as tf.KernelFunc
+  })
+  // forward.ts's fused conv + relu6 gradient: the masked dy and its bias gradient (sum over all axes but the
+  // last) in one pass, instead of a mask pass and a Sum that reads the masked copy again.
+  if (tf.getKernel(LAB_RELU6_GRAD_BIAS, backendName)) tf.unregisterKernel(LAB_RELU6_GRAD_BIAS, backendName)
+  tf.registerKernel({
+    kernelName: LAB_RELU6_GRAD_BIAS,
+    backendName,
+    kernelFunc: (({ inputs }: KernelArgs) => {
+      const dy = inputs.dy as tf.TensorInfo, y = inputs.y as tf.TensorInfo
+      const C = y.shape[y.shape.length - 1]
+      const dx = backend.makeOutput(y.shape, 'float32')
+      const sum = backend.makeOutput([C], 'float32')
+      k.relu6_grad_column_sum(ptr(dy), ptr(y), ptr(dx), ptr(sum), y.shape.reduce((p, q) => p * q, 1) / C, C)
+      return [dx, sum]
     }) as unknown as tf.KernelFunc
   })
   registerLabRelu6(backendName)
