@@ -1,6 +1,6 @@
 // Profiling bench (figures only, no pass/fail): on a virtual phone behind a private adb server, the time to build
 // the lookup table by packed probes and by one model per block, their ratio and agreement, and the predictor check.
-//   npx tsx bench/profile.ts [--space small|mobile|both] [--runs N] [--check N] [--per-block-subset N]
+//   npx tsx bench/profile.ts [--space small|mobile|both] [--runs N] [--check N] [--rounds N] [--per-block-subset N]
 // The mobile space is measured packed in full; per block only on a subset of its keys (default 12), and the full
 // per-block time is extrapolated from the subset's mean time per key (printed as such).
 import fs from 'node:fs'
@@ -19,9 +19,10 @@ import { resolveSpace, type ProfileJobResult } from '../src/main/profile/job'
 import { ProfileRequestSchema, describeCalibration, type LookupTable } from '../src/shared/contract/profile'
 import { BenchmarkSettingsSchema } from '../src/shared/contract/measure'
 
-const { values } = parseArgs({ options: { space: { type: 'string', default: 'both' }, runs: { type: 'string', default: '10' }, check: { type: 'string', default: '30' }, 'per-block-subset': { type: 'string', default: '12' } } })
+const { values } = parseArgs({ options: { space: { type: 'string', default: 'both' }, runs: { type: 'string', default: '10' }, check: { type: 'string', default: '30' }, rounds: { type: 'string', default: '3' }, 'per-block-subset': { type: 'string', default: '12' } } })
 const runs = Number(values.runs)
 const checkNetworks = Number(values.check)
+const rounds = Number(values.rounds)
 const subset = Number(values['per-block-subset'])
 
 async function runJob(lab: Lab, req: unknown): Promise<ProfileJobResult> {
@@ -57,12 +58,12 @@ async function main(): Promise<void> {
     await adb.run(['connect', phone.serial])
     lab = await createLab({ mode: 'test', dataDir: path.join(tmp, 'data'), env: { ...process.env, ...adb.env, ANDROID_ADB_SERVER_PORT: String(adb.port) } })
     for (let i = 0; i < 300 && !lab.registry.list().some((d) => d.serial === phone.serial && d.state === 'device'); i++) await new Promise((r) => setTimeout(r, 100))
-    console.log(`virtual phone ${phone.serial}, ${runs} runs + 5 warm-up per model, 1 thread, fp32; ${os.cpus().length} host cores (shared, noisy)`)
+    console.log(`virtual phone ${phone.serial}, ${runs} runs + 5 warm-up per model, 1 thread, fp32, ${rounds} interleaved round(s), median per key; ${os.cpus().length} host cores (shared, noisy)`)
     const settings = { runs, warmupRuns: 5 }
 
     if (values.space === 'small' || values.space === 'both') {
       console.log('\nsmall space (method both: the same keys by packed probes and one model per block)')
-      const r = await runJob(lab, { serial: phone.serial, space: 'small', method: 'both', settings, checkNetworks })
+      const r = await runJob(lab, { serial: phone.serial, space: 'small', method: 'both', settings, checkNetworks, rounds })
       const t = await lab.handlers['tables.get']({ id: r.tableId })
       const packedMs = r.durationMs.packed as number
       const perBlockMs = r.durationMs.perBlock as number
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
 
     if (values.space === 'mobile' || values.space === 'both') {
       console.log('\nmobile space (packed in full; per block on a subset, extrapolated)')
-      const r = await runJob(lab, { serial: phone.serial, space: 'mobile', method: 'packed', settings, checkNetworks })
+      const r = await runJob(lab, { serial: phone.serial, space: 'mobile', method: 'packed', settings, checkNetworks, rounds })
       const t = await lab.handlers['tables.get']({ id: r.tableId })
       const packedMs = r.durationMs.packed as number
       const configs = enumerateBlockConfigs(resolveSpace({ space: 'mobile' }))
@@ -91,8 +92,9 @@ async function main(): Promise<void> {
         await target.measure(writeTflite(net, initWeights(net, 1), { precision: 'fp32' }), plain, { signal: new AbortController().signal })
       }
       const perKeyMs = (Date.now() - t0) / chosen.length
-      const perBlockEstimateMs = perKeyMs * configs.length
-      console.log(`  keys ${t.entries}; packed ${(packedMs / 1000).toFixed(1)} s; per-block ${chosen.length} keys took ${((perKeyMs * chosen.length) / 1000).toFixed(1)} s → ${(perBlockEstimateMs / 1000).toFixed(1)} s for all ${configs.length} (EXTRAPOLATED) → packed ${(perBlockEstimateMs / packedMs).toFixed(1)}x faster`)
+      // The packed time covers every round; the per-block estimate does too.
+      const perBlockEstimateMs = perKeyMs * configs.length * rounds
+      console.log(`  keys ${t.entries}; packed ${(packedMs / 1000).toFixed(1)} s (${rounds} rounds); per-block ${chosen.length} keys took ${((perKeyMs * chosen.length) / 1000).toFixed(1)} s → ${(perBlockEstimateMs / 1000).toFixed(1)} s for all ${configs.length} × ${rounds} rounds (EXTRAPOLATED) → packed ${(perBlockEstimateMs / packedMs).toFixed(1)}x faster`)
       printCheck('packed table', t)
     }
   } finally {

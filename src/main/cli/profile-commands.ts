@@ -27,7 +27,7 @@ export const profileCommands: Command[] = [
     name: 'profile',
     summary: 'Measure every block of a search space on a device and store the latency lookup table',
     usage: 'proxyless-lab profile --device SERIAL|host --space mobile|small [--stem-stride 1|2] [--packed|--per-block|--both] [--runs N] [--warmup N] [--threads N] [--cool-down MS] [--check N] [--precision fp32|fp16|int8] [--energy] [--adb HOST:PORT]... [--json]',
-    details: 'Packed (default) times many blocks per model from op profiling; --per-block runs one model per block; --both compares them. --check N measures N random networks end to end to check the predictor (default 30). The small space is measured with stem stride 2 (as the search by default) unless --stem-stride 1. Ctrl-C cancels; "proxyless-lab jobs resume ID" continues without re-measuring.',
+    details: 'Packed (default) times many blocks per model from op profiling; --per-block runs one model per block; --both compares them. --check N measures N random networks end to end to check the predictor (default 30). --rounds N passes over every model, interleaved, and keeps the median per key and network (default 3; 1 is fastest, more resists a device that changes speed). The small space is measured with stem stride 2 (as the search by default) unless --stem-stride 1. Ctrl-C cancels; "proxyless-lab jobs resume ID" continues without re-measuring.',
     options: {
       ...ADB_OPTION,
       device: { type: 'string' },
@@ -41,6 +41,7 @@ export const profileCommands: Command[] = [
       threads: { type: 'string' },
       'cool-down': { type: 'string' },
       check: { type: 'string' },
+      rounds: { type: 'string' },
       precision: { type: 'string' },
       energy: { type: 'boolean', default: false }
     },
@@ -57,6 +58,7 @@ export const profileCommands: Command[] = [
         precision: ctx.values.precision,
         coolDownMs: intValue(ctx, 'cool-down'),
         checkNetworks: intValue(ctx, 'check'),
+        rounds: intValue(ctx, 'rounds'),
         settings: { runs: intValue(ctx, 'runs') ?? 30, warmupRuns: intValue(ctx, 'warmup') ?? 5, threads: intValue(ctx, 'threads'), energy: Boolean(ctx.values.energy) }
       })
       if (!parsed.success) {

@@ -20,19 +20,57 @@ import { typicalLatencyMs } from '../../shared/contract/measure'
 export interface ProfileJobParams extends ProfileRequest {
   runId: string | null
   deviceLabel: string
-  /** Most blocks per packed probe (default 24). */
+  /** Most blocks per packed probe (default 64, balanced across probes). */
   maxBlocksPerProbe?: number
 }
+
+type CheckMeasurement = { architecture: string; measuredMs: number; measuredMj: number | null }
 
 export interface ProfileCheckpoint {
   /** Steady time (and energy) of a one-op model: what one invoke costs beyond its ops. */
   baseline: { ms: number; mj: number | null } | null
-  packed: Record<string, EntryStats>
-  perBlock: Record<string, EntryStats>
-  check: { architecture: string; measuredMs: number; measuredMj: number | null }[]
+  /** One record per round (pass over every probe or block), index = round. */
+  packedRounds: Record<string, EntryStats>[]
+  perBlockRounds: Record<string, EntryStats>[]
+  checkRounds: CheckMeasurement[][]
   elapsedMs: { packed: number; perBlock: number; check: number }
   /** Keys whose packed probe could not be attributed and were measured one by one instead. */
   packedFallbackKeys: string[]
+}
+
+/** A checkpoint written before rounds existed (one pass) becomes round 1 of the new shape. */
+export function profileCheckpointOf(raw: unknown): ProfileCheckpoint {
+  const empty: ProfileCheckpoint = { baseline: null, packedRounds: [], perBlockRounds: [], checkRounds: [], elapsedMs: { packed: 0, perBlock: 0, check: 0 }, packedFallbackKeys: [] }
+  if (!raw || typeof raw !== 'object') return empty
+  const old = raw as Partial<ProfileCheckpoint> & { packed?: Record<string, EntryStats>; perBlock?: Record<string, EntryStats>; check?: CheckMeasurement[] }
+  return {
+    ...empty,
+    ...old,
+    packedRounds: old.packedRounds ?? (old.packed ? [old.packed] : []),
+    perBlockRounds: old.perBlockRounds ?? (old.perBlock ? [old.perBlock] : []),
+    checkRounds: old.checkRounds ?? (old.check ? [old.check] : [])
+  }
+}
+
+/**
+ * One key's entry from its rounds: the median of the rounds' times (and energies), so a slow spell of the device
+ * during one round does not move it; the spread is the total one (within-round variance + between-round variance).
+ */
+export function combineRounds(rounds: EntryStats[]): EntryStats {
+  if (rounds.length === 1) return rounds[0]
+  const means = rounds.map((r) => r.meanMs)
+  const grand = means.reduce((a, b) => a + b, 0) / means.length
+  const within = rounds.reduce((a, r) => a + r.stdMs ** 2, 0) / rounds.length
+  const between = means.reduce((a, m) => a + (m - grand) ** 2, 0) / means.length
+  const energies = rounds.map((r) => r.energyMj).filter((e): e is number => e !== null)
+  const energyStds = rounds.map((r) => r.energyStdMj).filter((e): e is number => e !== null)
+  return {
+    count: rounds.reduce((a, r) => a + r.count, 0),
+    meanMs: median(means),
+    stdMs: Math.sqrt(within + between),
+    energyMj: energies.length ? median(energies) : null,
+    energyStdMj: energyStds.length ? median(energyStds) : null
+  }
 }
 
 export interface ProfileJobResult {
@@ -71,20 +109,35 @@ export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobRe
     const p = ctx.params
     const space = resolveSpace(p)
     const configs = enumerateBlockConfigs(space)
-    const cp: ProfileCheckpoint = ctx.loadCheckpoint() ?? { baseline: null, packed: {}, perBlock: {}, check: [], elapsedMs: { packed: 0, perBlock: 0, check: 0 }, packedFallbackKeys: [] }
+    const cp = profileCheckpointOf(ctx.loadCheckpoint())
+    const rounds = p.rounds
     const methods = p.method === 'both' ? (['packed', 'per-block'] as const) : ([p.method] as const)
-    const skippedKeys = [...new Set([...Object.keys(cp.packed), ...Object.keys(cp.perBlock)])]
+    const skippedKeys = [...new Set([...cp.packedRounds, ...cp.perBlockRounds].flatMap((r) => Object.keys(r)))]
     const measuredKeys = new Set<string>()
     const plain: BenchmarkSettings = { ...p.settings }
-    const profiled: BenchmarkSettings = { ...p.settings, profileOps: true }
     let modelsMeasured = 0
+    // Every round measures the same models: export each once per run of the job (a probe of the mobile space takes
+    // ~0.1 s of weight initialisation and serialisation); the device side skips pushing bytes it already holds.
+    const exported = new Map<string, Uint8Array>()
+    const bytesOf = (key: string, make: () => Uint8Array): Uint8Array => {
+      let bytes = exported.get(key)
+      if (!bytes) exported.set(key, (bytes = make()))
+      return bytes
+    }
+    const roundOf = <T>(list: T[], r: number, make: () => T): T => {
+      while (list.length <= r) list.push(make())
+      return list[r]
+    }
 
-    const blocksTotal = configs.length * methods.length
-    const blocksDone = () => methods.reduce((n, m) => n + Object.keys(m === 'packed' ? cp.packed : cp.perBlock).length, 0)
+    const blocksTotal = configs.length * methods.length * rounds
+    const checkTotal = p.checkNetworks * rounds
+    const countRounds = (list: Record<string, EntryStats>[]) => list.slice(0, rounds).reduce((n, r) => n + Object.keys(r).length, 0)
+    const blocksDone = () => methods.reduce((n, m) => n + countRounds(m === 'packed' ? cp.packedRounds : cp.perBlockRounds), 0)
+    const checkDone = () => cp.checkRounds.slice(0, rounds).reduce((n, r) => n + Math.min(r.length, p.checkNetworks), 0)
     const progress = (stage: string) => {
-      const done = blocksDone() + cp.check.length
-      const total = blocksTotal + p.checkNetworks
-      ctx.reportProgress({ fraction: total ? Math.min(0.99, done / total) : 0.99, stage, counters: { blocksDone: blocksDone(), blocksTotal, checkDone: cp.check.length, checkTotal: p.checkNetworks } })
+      const done = blocksDone() + checkDone()
+      const total = blocksTotal + checkTotal
+      ctx.reportProgress({ fraction: total ? Math.min(0.99, done / total) : 0.99, stage, counters: { blocksDone: blocksDone(), blocksTotal, checkDone: checkDone(), checkTotal } })
     }
     const measure = async (bytes: Uint8Array, settings: BenchmarkSettings): Promise<Measurement> => {
       ctx.signal.throwIfAborted()
@@ -111,7 +164,7 @@ export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobRe
 
     /** One model per block; the entry is its steady time minus the per-invoke overhead. */
     const measurePerBlock = async (c: KeyedBlockConfig, into: Record<string, EntryStats>) => {
-      const m = await measure(modelBytes(blockNetwork(c.config), p.precision, p.seed), plain)
+      const m = await measure(bytesOf(`block ${c.key}`, () => modelBytes(blockNetwork(c.config), p.precision, p.seed)), plain)
       const meanMs = Math.max(0, typicalLatencyMs(m.steady) - baseline.ms)
       const e = m.energy
       into[c.key] = {
@@ -124,53 +177,75 @@ export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobRe
       measuredKeys.add(c.key)
     }
 
-    for (const method of methods) {
-      if (method === 'per-block') {
-        for (const c of configs) {
-          if (cp.perBlock[c.key]) continue
-          progress(`Per block: ${Object.keys(cp.perBlock).length + 1} of ${configs.length} (${c.key})`)
-          await timed('perBlock', () => measurePerBlock(c, cp.perBlock))
+    // Rounds are interleaved: round r measures every probe (or block) and every check network once, so a slow
+    // spell of the device (heat, another app, a shared host) lands on one round of many keys, and the median over
+    // rounds drops it, instead of landing on every sample of a few keys.
+    const rng = createRng(p.seed)
+    const archs = Array.from({ length: p.checkNetworks }, () => sampleArchitecture(space, rng))
+    const inRound = (r: number) => (rounds > 1 ? `Round ${r + 1} of ${rounds} · ` : '')
+    for (let r = 0; r < rounds; r++) {
+      for (const method of methods) {
+        if (method === 'per-block') {
+          const into = roundOf<Record<string, EntryStats>>(cp.perBlockRounds, r, () => ({}))
+          for (const c of configs) {
+            if (into[c.key]) continue
+            progress(`${inRound(r)}Per block: ${Object.keys(into).length + 1} of ${configs.length} (${c.key})`)
+            await timed('perBlock', () => measurePerBlock(c, into))
+          }
+        } else {
+          const into = roundOf<Record<string, EntryStats>>(cp.packedRounds, r, () => ({}))
+          const todo = configs.filter((c) => !into[c.key])
+          const probes = planProbes(todo, { maxBlocksPerProbe: p.maxBlocksPerProbe })
+          for (const [i, probe] of probes.entries()) {
+            progress(`${inRound(r)}Packed probe ${i + 1} of ${probes.length}: ${probe.blocks.length} blocks`)
+            // Export inside the timed work: the packed time includes making the probe, as the per-block time does.
+            await timed('packed', () => {
+              const bytes = bytesOf(`probe ${probe.blocks.map((b) => b.key).join(' ')}`, () => modelBytes(probe.network, p.precision, p.seed))
+              return measureProbe(ctx, probe, bytes, todo, baseline, measure, measurePerBlock, into, cp, measuredKeys)
+            })
+          }
         }
-      } else {
-        const todo = configs.filter((c) => !cp.packed[c.key])
-        const probes = planProbes(todo, { maxBlocksPerProbe: p.maxBlocksPerProbe })
-        for (const [i, probe] of probes.entries()) {
-          progress(`Packed probe ${i + 1} of ${probes.length}: ${probe.blocks.length} blocks`)
-          await timed('packed', () => measureProbe(ctx, probe, todo, p, baseline, measure, measurePerBlock, cp, measuredKeys))
-        }
+      }
+
+      // ---- prediction check: random networks measured end to end
+      const checks = roundOf<CheckMeasurement[]>(cp.checkRounds, r, () => [])
+      for (let i = checks.length; i < archs.length; i++) {
+        progress(`${inRound(r)}Check network ${i + 1} of ${archs.length}`)
+        await timed('check', async () => {
+          const arch = architectureToString(archs[i])
+          const bytes = bytesOf(`check ${i}`, () => exportArchitecture({ space: p.space, input: p.input, widthMult: p.widthMult, stemStride: p.stemStride ?? 1, arch, precision: p.precision, seed: p.seed + i, softmax: false }).bytes)
+          const m = await measure(bytes, plain)
+          checks.push({ architecture: arch, measuredMs: typicalLatencyMs(m.steady), measuredMj: m.energy?.energyPerInferenceMj ?? null })
+        })
       }
     }
 
-    // ---- prediction check: random networks measured end to end
-    const rng = createRng(p.seed)
-    const archs = Array.from({ length: p.checkNetworks }, () => sampleArchitecture(space, rng))
-    for (let i = cp.check.length; i < archs.length; i++) {
-      progress(`Check network ${i + 1} of ${archs.length}`)
-      await timed('check', async () => {
-        const arch = architectureToString(archs[i])
-        const { bytes } = exportArchitecture({ space: p.space, input: p.input, widthMult: p.widthMult, stemStride: p.stemStride ?? 1, arch, precision: p.precision, seed: p.seed + i, softmax: false })
-        const m = await measure(bytes, plain)
-        cp.check.push({ architecture: arch, measuredMs: typicalLatencyMs(m.steady), measuredMj: m.energy?.energyPerInferenceMj ?? null })
-      })
-    }
-
-    // ---- the table
-    const primary = methods[0] === 'packed' ? cp.packed : cp.perBlock
+    // ---- the table: each key's entry and each network's time is the median over rounds
+    const combine = (list: Record<string, EntryStats>[]): Record<string, EntryStats> =>
+      Object.fromEntries(configs.map((c) => [c.key, combineRounds(list.slice(0, rounds).map((r) => r[c.key]).filter((e): e is EntryStats => !!e))]))
+    const packed: Record<string, EntryStats> = methods.includes('packed' as never) ? combine(cp.packedRounds) : {}
+    const perBlock: Record<string, EntryStats> = methods.includes('per-block' as never) ? combine(cp.perBlockRounds) : {}
+    const check: CheckMeasurement[] = archs.map((a, i) => {
+      const samples = cp.checkRounds.slice(0, rounds).map((r) => r[i]).filter((c): c is CheckMeasurement => !!c)
+      const mj = samples.map((c) => c.measuredMj).filter((e): e is number => e !== null)
+      return { architecture: architectureToString(a), measuredMs: median(samples.map((c) => c.measuredMs)), measuredMj: mj.length ? median(mj) : null }
+    })
+    const primary = methods[0] === 'packed' ? packed : perBlock
     const rowsOf = (stats: Record<string, EntryStats>): LutEntry[] => configs.map((c) => makeEntry(space, c.key, stats[c.key]))
     const rows = rowsOf(primary)
     const checkOf = (tableRows: LutEntry[]): PredictionCheck | null => {
-      if (cp.check.length === 0) return null
-      const samples: CheckSample[] = cp.check.map((c) => {
+      if (check.length === 0) return null
+      const samples: CheckSample[] = check.map((c) => {
         const sum = sumEntries(tableRows, architectureKeys(space, parseArchitecture(space, c.architecture)))
         return { architecture: c.architecture, sumMs: sum.latencyMs, sumMj: sum.energyMj, measuredMs: c.measuredMs, measuredMj: c.measuredMj }
       })
       return predictionCheck(samples)
     }
-    const check = checkOf(rows)
+    const checked = checkOf(rows)
     let agreement: MethodAgreement | null = null
     if (p.method === 'both') {
-      const diffs = configs.map((c) => Math.abs(cp.packed[c.key].meanMs - cp.perBlock[c.key].meanMs) / Math.max(cp.perBlock[c.key].meanMs, 1e-6))
-      const perBlockCheck = checkOf(rowsOf(cp.perBlock))
+      const diffs = configs.map((c) => Math.abs(packed[c.key].meanMs - perBlock[c.key].meanMs) / Math.max(perBlock[c.key].meanMs, 1e-6))
+      const perBlockCheck = checkOf(rowsOf(perBlock))
       agreement = {
         keys: configs.length,
         medianAbsDiffPct: 100 * median(diffs),
@@ -197,28 +272,28 @@ export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobRe
         agreement
       },
       rows,
-      check
+      check: checked
     }
     const saved = await ctx.call<LookupTableSummary>('tables.save', toSave)
     if (p.runId) {
       const figures: Record<string, number> = { entries: rows.length, baselineMs: baseline.ms }
       if (durationMs.packed !== null) figures.packedMs = durationMs.packed
       if (durationMs.perBlock !== null) figures.perBlockMs = durationMs.perBlock
-      if (check) Object.assign(figures, { within10Pct: check.within10Pct, rmseMs: check.rmseMs, kendallTau: check.kendallTau, overheadMs: check.overheadMs })
+      if (checked) Object.assign(figures, { within10Pct: checked.within10Pct, rmseMs: checked.rmseMs, kendallTau: checked.kendallTau, overheadMs: checked.overheadMs, rounds })
       if (agreement) figures.methodsMedianDiffPct = agreement.medianAbsDiffPct
       await ctx.call('runs.setFigures', { runId: p.runId, figures })
     }
     ctx.reportProgress({
       fraction: 1,
-      stage: check ? `Table of ${rows.length} keys; ${(100 * check.within10Pct).toFixed(0)}% of ${check.networks} networks predicted within ±10%` : `Table of ${rows.length} keys`,
-      counters: { blocksDone: blocksTotal, blocksTotal, checkDone: cp.check.length, checkTotal: p.checkNetworks }
+      stage: checked ? `Table of ${rows.length} keys; ${(100 * checked.within10Pct).toFixed(0)}% of ${checked.networks} networks predicted within ±10%` : `Table of ${rows.length} keys`,
+      counters: { blocksDone: blocksTotal, blocksTotal, checkDone: checkDone(), checkTotal }
     })
     return {
       tableId: saved.id,
       entries: rows.length,
       measuredKeys: [...measuredKeys],
       skippedKeys,
-      check: check ? withoutPoints(check) : null,
+      check: checked ? withoutPoints(checked) : null,
       agreement,
       durationMs: { ...durationMs, check: cp.elapsedMs.check }
     }
@@ -240,15 +315,16 @@ function withoutPoints(c: PredictionCheck): Omit<PredictionCheck, 'points'> {
 async function measureProbe(
   ctx: JobContext<ProfileJobParams, ProfileCheckpoint>,
   probe: Probe,
+  bytes: Uint8Array,
   todo: readonly KeyedBlockConfig[],
-  p: ProfileJobParams,
   baseline: { ms: number; mj: number | null },
   measure: (bytes: Uint8Array, settings: BenchmarkSettings) => Promise<Measurement>,
   measurePerBlock: (c: KeyedBlockConfig, into: Record<string, EntryStats>) => Promise<void>,
+  into: Record<string, EntryStats>,
   cp: ProfileCheckpoint,
   measuredKeys: Set<string>
 ): Promise<void> {
-  const m = await measure(modelBytes(probe.network, p.precision, p.seed), { ...p.settings, profileOps: true })
+  const m = await measure(bytes, { ...ctx.params.settings, profileOps: true })
   let attribution: ReturnType<typeof attributeProbeOps>
   try {
     attribution = attributeProbeOps(probe, m.ops)
@@ -256,8 +332,8 @@ async function measureProbe(
     ctx.log(`${e instanceof Error ? e.message : String(e)} Measuring its ${probe.blocks.length} blocks one by one.`)
     for (const b of probe.blocks) {
       const c = todo.find((t) => t.key === b.key) as KeyedBlockConfig
-      await measurePerBlock(c, cp.packed)
-      cp.packedFallbackKeys.push(b.key)
+      await measurePerBlock(c, into)
+      if (!cp.packedFallbackKeys.includes(b.key)) cp.packedFallbackKeys.push(b.key)
     }
     return
   }
@@ -268,7 +344,7 @@ async function measureProbe(
   for (const b of probe.blocks) {
     const opMs = attribution.blockMs.get(b.key) ?? 0
     const share = opsMs > 0 ? opMs / opsMs : 0
-    cp.packed[b.key] = {
+    into[b.key] = {
       count: m.steady.count,
       meanMs: opMs * scale,
       // The run-to-run spread of a block inside a probe is not reported; its share of the probe's spread is.

@@ -4,7 +4,10 @@
 // A probe is a chain: each block reads the previous block's output where the shapes match (as in a real network,
 // so a block is timed with its input warm in cache, as it runs in a network). Where no remaining block takes the
 // current shape, a 1x1 'adapter' conv (stride s, C' filters) bridges to one that does; adapter ops are timed but
-// belong to no key. The whole model is one XNNPACK partition, whose "Delegate internal" rows come one per XNNPACK
+// belong to no key. Adapters only shrink a map, so where a chain has gone below every remaining block's input, the
+// probe starts another chain from a tensor it already computed (its input or an earlier block's output) of a
+// shape that leads on — the remaining stride-2 variants of a stage read the stage input the first one read — and
+// every chain's end is a model output, so no branch is dead. The whole model is one XNNPACK partition, whose "Delegate internal" rows come one per XNNPACK
 // operator in execution order; every layer of our blocks lowers to exactly one operator (activations are fused
 // into the conv), so row i is layer i. attributeProbeOps checks that claim row by row (operator kind against layer
 // op) and refuses the probe otherwise, so a runtime that lowers differently cannot silently shift times.
@@ -27,7 +30,11 @@ export interface Probe {
 }
 
 export interface PlanOptions {
-  /** Most blocks in one probe (bigger probes: fewer runs, more memory and a longer single run). Default 24. */
+  /**
+   * Most blocks in one probe (bigger probes: fewer runs, more memory and a longer single run). Default 64: each
+   * model the tool runs costs a fixed ~30 ms beyond its runs (push, start, load, parse), so fewer is faster;
+   * probes are balanced (70 keys at most 64 → two probes of 35).
+   */
   maxBlocksPerProbe?: number
 }
 
@@ -46,7 +53,8 @@ export function adapterStride(from: Shape, to: Shape): number | null {
 
 /** Split configurations into chained probes; every configuration lands in exactly one probe. */
 export function planProbes(configs: readonly KeyedBlockConfig[], options: PlanOptions = {}): Probe[] {
-  const maxBlocks = Math.max(1, options.maxBlocksPerProbe ?? 24)
+  const most = Math.max(1, options.maxBlocksPerProbe ?? 64)
+  const maxBlocks = Math.ceil(configs.length / Math.max(1, Math.ceil(configs.length / most)))
   // Largest inputs first: chains run from high resolution down, as networks do.
   const remaining = [...configs].sort((a, b) => area(b.config.inShape) - area(a.config.inShape))
   const probes: Probe[] = []
@@ -58,6 +66,9 @@ export function planProbes(configs: readonly KeyedBlockConfig[], options: PlanOp
     const blocks: ProbeBlock[] = []
     let current = INPUT_NAME
     let shape: Shape = first.config.inShape
+    /** Maps this probe has computed (its input, every block's output): where a new chain may start. */
+    const available: { name: string; shape: Shape }[] = [{ name: INPUT_NAME, shape }]
+    const ends: string[] = []
     const addBlock = (c: KeyedBlockConfig): void => {
       const b = blockLayers(c.config, `p${n}b${blocks.length}`, current)
       layers.push(...b.layers)
@@ -65,26 +76,64 @@ export function planProbes(configs: readonly KeyedBlockConfig[], options: PlanOp
       blocks.push({ key: c.key, layers: b.layers.map((l) => l.name) })
       current = b.output
       shape = c.config.kind === 'logits' ? [c.config.classes] : c.config.outShape
+      if (shape.length === 3) available.push({ name: current, shape })
+    }
+    const bridge = (stride: number | null, to: Shape): void => {
+      if (stride === null) return
+      const name = `p${n}a${blocks.length}`
+      layers.push({ name, op: 'conv2d', inputs: [current], filters: to[2], kernel: [1, 1], strides: [stride, stride], padding: 'same', activation: 'none', useBias: true, group: 'adapter' })
+      owners.push(null)
+      current = name
     }
     addBlock(first)
-    while (blocks.length < maxBlocks && shape.length === 3) {
-      const pick = pickNext(remaining, shape)
-      if (!pick) break
-      remaining.splice(remaining.indexOf(pick.config), 1)
-      if (pick.stride !== null) {
-        const name = `p${n}a${blocks.length}`
-        const to = pick.config.config.inShape
-        layers.push({ name, op: 'conv2d', inputs: [current], filters: to[2], kernel: [1, 1], strides: [pick.stride, pick.stride], padding: 'same', activation: 'none', useBias: true, group: 'adapter' })
-        owners.push(null)
-        current = name
+    while (blocks.length < maxBlocks && remaining.length > 0) {
+      const pick = shape.length === 3 ? pickNext(remaining, shape) : null
+      if (pick) {
+        remaining.splice(remaining.indexOf(pick.config), 1)
+        bridge(pick.stride, pick.config.config.inShape)
+        addBlock(pick.config)
+        continue
       }
-      addBlock(pick.config)
+      const restart = pickRestart(remaining, available)
+      if (!restart) break
+      remaining.splice(remaining.indexOf(restart.config), 1)
+      ends.push(current)
+      current = restart.from.name
+      shape = restart.from.shape
+      bridge(restart.stride, restart.config.config.inShape)
+      addBlock(restart.config)
     }
-    const network: Network = { name: `probe-${n}`, input: { shape: [...first.config.inShape], dtype: 'float32' }, layers, outputs: [current] }
+    ends.push(current)
+    const network: Network = { name: `probe-${n}`, input: { shape: [...first.config.inShape], dtype: 'float32' }, layers, outputs: ends }
     inferShapes(network)
     probes.push({ network, blocks, layerOwners: owners })
   }
   return probes
+}
+
+/**
+ * A new chain inside the probe: the remaining block (largest input first, the classifier last) that reads a map the
+ * probe already has, exactly or through an adapter, preferring an exact match anywhere over any adapter.
+ */
+function pickRestart(
+  remaining: readonly KeyedBlockConfig[],
+  available: readonly { name: string; shape: Shape }[]
+): { config: KeyedBlockConfig; from: { name: string; shape: Shape }; stride: number | null } | null {
+  for (const wantLogits of [false, true]) {
+    const pool = remaining.filter((c) => (c.config.kind === 'logits') === wantLogits)
+    for (const c of pool) {
+      const from = available.find((a) => sameShape(a.shape, c.config.inShape))
+      if (from) return { config: c, from, stride: null }
+    }
+    for (const c of pool) {
+      if (c.config.kind === 'conv' && c.config.name === 'Conv') continue
+      for (const from of available) {
+        const stride = adapterStride(from.shape, c.config.inShape)
+        if (stride !== null) return { config: c, from, stride }
+      }
+    }
+  }
+  return null
 }
 
 /** The next block: an exact shape match, else one an adapter reaches (largest input first); the classifier last. */

@@ -27,6 +27,11 @@ export const ProfileRequestSchema = z
     coolDownMs: z.number().int().min(0).max(600_000).default(0),
     /** Random networks measured end to end to check the predictor (0 = skip the check). */
     checkNetworks: z.number().int().min(0).max(1000).default(30),
+    /**
+     * Passes over every probe (or block) and check network. Each pass measures everything once, so a slow spell
+     * of the device lands on one pass of many models; entries and network times are the median over passes.
+     */
+    rounds: z.number().int().min(1).max(20).default(3),
     seed: z.number().int().min(1).default(1)
   })
   .strict()

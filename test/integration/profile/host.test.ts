@@ -49,7 +49,8 @@ describe('profile on host', () => {
     const table = await lab.handlers['tables.get']({ id: result.tableId })
     expect(table.rows.map((r) => r.key).sort()).toEqual([...keys].sort())
     expect(table.spaceOptions).toMatchObject({ stemStride: 2, widthMult: 1 })
-    expect(table.rows.every((r) => Number.isFinite(r.meanMs) && r.meanMs >= 0 && r.count === 3)).toBe(true)
+    // 3 runs in each of the 3 rounds (the default): entries count the runs of every round.
+    expect(table.rows.every((r) => Number.isFinite(r.meanMs) && r.meanMs >= 0 && r.count === 9)).toBe(true)
     expect(table.check?.points.length).toBe(4)
     expect(table.runId).toBe(done.runId)
     const listed = await lab.handlers['tables.list']({ serial: 'host' })
@@ -70,13 +71,13 @@ describe('profile on host', () => {
   }, 120_000)
 
   it('cancel mid-way, then resume: same key set, stored keys are not measured again', async () => {
-    const job = await lab.handlers['profile.start'](request({ method: 'per-block', checkNetworks: 2 }))
+    const job = await lab.handlers['profile.start'](request({ method: 'per-block', checkNetworks: 2, rounds: 1 }))
     await waitFor(job.id, (j) => (j.progress?.counters?.blocksDone ?? 0) >= 5 || finished(j))
     lab.jobs.cancel(job.id)
     const cancelled = await waitFor(job.id, finished)
     expect(cancelled.state).toBe('cancelled')
     const cp = lab.store.loadCheckpoint(job.id)?.data as ProfileCheckpoint
-    const before = Object.keys(cp.perBlock)
+    const before = Object.keys(cp.perBlockRounds[0])
     expect(before.length).toBeGreaterThanOrEqual(5)
     expect(before.length).toBeLessThan(keys.length)
 

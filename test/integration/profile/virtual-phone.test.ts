@@ -50,7 +50,7 @@ describe.skipIf(!adbAvailable())('profile on a virtual phone', () => {
 
   it("'both': every key by both methods, no fallback, the agreement and the check stored", async () => {
     const keys = enumerateBlockConfigs(resolveSpace({ space: 'small', stemStride: 2 })).map((c) => c.key)
-    const req = ProfileRequestSchema.parse({ serial: phone.serial, space: 'small', method: 'both', settings: { runs: 5, warmupRuns: 2 }, checkNetworks: 3 })
+    const req = ProfileRequestSchema.parse({ serial: phone.serial, space: 'small', method: 'both', settings: { runs: 5, warmupRuns: 2 }, checkNetworks: 3, rounds: 2 })
     const job = await lab.handlers['profile.start'](req)
     const done = await waitFor('the profile job', () => (finished(lab.jobs.get(job.id)) ? lab.jobs.get(job.id) : null), 240_000)
     expect(done.error).toBeNull()
@@ -64,7 +64,16 @@ describe.skipIf(!adbAvailable())('profile on a virtual phone', () => {
     const cp = lab.store.loadCheckpoint(job.id)?.data as ProfileCheckpoint
     // Every probe on this runtime was attributed from its op rows (no per-block fallback).
     expect(cp.packedFallbackKeys).toEqual([])
-    expect(Object.keys(cp.perBlock).sort()).toEqual([...keys].sort())
+    // Two interleaved rounds of every key by both methods and of every check network; entries are the median.
+    expect(cp.perBlockRounds).toHaveLength(2)
+    expect(cp.packedRounds).toHaveLength(2)
+    expect(cp.checkRounds.map((r) => r.length)).toEqual([3, 3])
+    for (const r of cp.perBlockRounds) expect(Object.keys(r).sort()).toEqual([...keys].sort())
+    for (const row of table.rows) {
+      const [a, b] = cp.packedRounds.map((r) => r[row.key].meanMs)
+      expect(row.meanMs).toBeCloseTo((a + b) / 2, 9)
+    }
+    expect(table.check?.points[0].measuredMs).toBeCloseTo((cp.checkRounds[0][0].measuredMs + cp.checkRounds[1][0].measuredMs) / 2, 9)
     // Timing on a shared VM is too noisy to compare figures here (bench/profile.ts prints the agreement).
     expect(Number.isFinite(table.agreement?.medianAbsDiffPct)).toBe(true)
     expect(table.agreement?.keys).toBe(keys.length)
@@ -74,7 +83,7 @@ describe.skipIf(!adbAvailable())('profile on a virtual phone', () => {
     const settings = BenchmarkSettingsSchema.parse({ runs: 1, warmupRuns: 0, profileOps: true })
     const signal = new AbortController().signal
     const target = lab.devices.target(phone.serial)
-    const probe = planProbes(enumerateBlockConfigs(resolveSpace({ space: 'small', stemStride: 2 })))[1]
+    const probe = planProbes(enumerateBlockConfigs(resolveSpace({ space: 'small', stemStride: 2 })), { maxBlocksPerProbe: 24 })[1]
     const bytesOf = (net: Network) => writeTflite(net, initWeights(net, 1), { precision: 'fp32' })
     const probeRows = (await target.measure(bytesOf(probe.network), settings, { signal })).ops.filter((o) => o.source === 'delegate')
     expect(probeRows).toHaveLength(probe.network.layers.length)

@@ -36,13 +36,40 @@ describe('packed probes', () => {
         // The stem always reads the probe's own input, as in a network.
         const stem = p.blocks.findIndex((b) => b.key.startsWith('Conv-'))
         if (stem >= 0) expect(stem).toBe(0)
-        // The classifier ends a chain.
-        const logits = p.blocks.findIndex((b) => b.key.startsWith('Logits-'))
-        if (logits >= 0) expect(logits).toBe(p.blocks.length - 1)
+        // The classifier ends a chain: nothing reads its output, which is a model output.
+        const logits = p.blocks.find((b) => b.key.startsWith('Logits-'))
+        const readers = (name: string) => p.network.layers.filter((l) => l.inputs.includes(name)).length
+        if (logits) {
+          const out = logits.layers[logits.layers.length - 1]
+          expect(readers(out)).toBe(0)
+          expect(p.network.outputs).toContain(out)
+        }
+        // No dead branch: every layer is read by another or is an output.
+        for (const l of p.network.layers) expect(readers(l.name) > 0 || p.network.outputs.includes(l.name), l.name).toBe(true)
       }
-      expect(probes.length).toBeLessThan(configs.length / 4)
+      // New chains start from maps the probe already computed, so probes are full: ceil(keys / 24).
+      expect(probes.length).toBe(Math.ceil(configs.length / 24))
+      // The default (at most 64) balances: 40 keys → one probe, 70 → two of 35.
+      const byDefault = planProbes(configs).map((p) => p.blocks.length)
+      const n = Math.ceil(configs.length / 64)
+      expect(byDefault).toHaveLength(n)
+      for (const size of byDefault) expect(size).toBeLessThanOrEqual(Math.ceil(configs.length / n))
     })
   }
+
+  it("a stage's stride-2 variants share the probe: later ones read the map the first one read", () => {
+    const probe = planProbes(enumerateBlockConfigs(getSpace('small', { stemStride: 2 })), { maxBlocksPerProbe: 100 })
+    expect(probe).toHaveLength(1)
+    const p = probe[0]
+    const firstLayerOf = (key: string) => p.network.layers.find((l) => l.name === p.blocks.find((b) => b.key === key)!.layers[0])!
+    const s2 = p.blocks.filter((b) => b.key.startsWith('expanded_conv-input:14x14x16-output:7x7x24'))
+    expect(s2.length).toBe(6)
+    const sources = new Set(s2.map((b) => firstLayerOf(b.key).inputs[0]))
+    // All six read 14x14x16 maps the probe computed before them (no adapter needed).
+    const shapes = inferShapes(p.network)
+    for (const src of sources) expect(src === 'input' ? null : shapes.get(src)).toEqual([14, 14, 16])
+    expect(p.network.outputs.length).toBeGreaterThan(1)
+  })
 
   it('finds adapter strides only where a 1x1 same conv reaches the shape', () => {
     expect(adapterStride([28, 28, 16], [4, 4, 80])).toBe(7)
@@ -76,7 +103,7 @@ describe('packed probes', () => {
   })
 
   it('falls back to the interpreter rows when there is no delegate', () => {
-    const probe = planProbes(enumerateBlockConfigs(getSpace('small')))[1]
+    const probe = planProbes(enumerateBlockConfigs(getSpace("small")), { maxBlocksPerProbe: 24 })[1]
     const names: Record<string, string> = { conv2d: 'CONV_2D', depthwise_conv2d: 'DEPTHWISE_CONV_2D', add: 'ADD', mean: 'MEAN', dense: 'FULLY_CONNECTED' }
     const rows = probe.network.layers.map((l, i) => row(names[l.op], 0.2, i, 'tflite'))
     const a = attributeProbeOps(probe, rows)
@@ -91,7 +118,7 @@ describe('packed probes', () => {
 
 describe('operator names of delegate rows', () => {
   it("reads the operator from the name when the tool prints 'DelegateOpInvoke'", () => {
-    const probe = planProbes(enumerateBlockConfigs(getSpace('small')))[1]
+    const probe = planProbes(enumerateBlockConfigs(getSpace("small")), { maxBlocksPerProbe: 24 })[1]
     const rows = probe.network.layers.map((l, i) => ({ ...row(XNN[l.op](l), 0.1, i), nodeType: 'DelegateOpInvoke' }))
     expect(attributeProbeOps(probe, rows).opsMs).toBeCloseTo(0.1 * rows.length, 10)
   })

@@ -78,15 +78,16 @@ describe('profile request and settings', () => {
       method: 'both',
       settings: { threads: 1, runs: 30, warmupRuns: 5, cpuMaskHex: 'f0', energy: false },
       coolDownMs: 2500,
-      checkNetworks: 30
+      checkNetworks: 30,
+      rounds: 3
     })
     expect(buildProfileRequest('p1', 'mobile', 'packed', DEFAULT_MEASURE_FORM)).not.toHaveProperty('input')
   })
 
   it('names each setting the lab would refuse', () => {
     expect(measureFormProblems(DEFAULT_MEASURE_FORM)).toEqual({})
-    const p = measureFormProblems({ ...DEFAULT_MEASURE_FORM, threads: 0, runs: 1.5, cpuMaskHex: 'xyz', coolDownS: -1, checkNetworks: 5000 })
-    expect(Object.keys(p).sort()).toEqual(['checkNetworks', 'coolDownS', 'cpuMaskHex', 'runs', 'threads'])
+    const p = measureFormProblems({ ...DEFAULT_MEASURE_FORM, threads: 0, runs: 1.5, cpuMaskHex: 'xyz', coolDownS: -1, checkNetworks: 5000, rounds: 0 })
+    expect(Object.keys(p).sort()).toEqual(['checkNetworks', 'coolDownS', 'cpuMaskHex', 'rounds', 'runs', 'threads'])
   })
 
   it('shows the running profile of a device before any finished one', () => {

@@ -19,9 +19,11 @@ export interface MeasureForm {
   coolDownS: number
   energy: boolean
   checkNetworks: number
+  /** Profile only: interleaved passes, median per key (see ProfileRequest.rounds). */
+  rounds: number
 }
 
-export const DEFAULT_MEASURE_FORM: MeasureForm = { threads: 1, runs: 30, warmupRuns: 5, cpuMaskHex: '', coolDownS: 0, energy: true, checkNetworks: 30 }
+export const DEFAULT_MEASURE_FORM: MeasureForm = { threads: 1, runs: 30, warmupRuns: 5, cpuMaskHex: '', coolDownS: 0, energy: true, checkNetworks: 30, rounds: 3 }
 
 type FormProblems = Partial<Record<keyof MeasureForm, string>>
 
@@ -38,6 +40,7 @@ export function measureFormProblems(form: MeasureForm): FormProblems {
   if (form.cpuMaskHex.trim() !== '' && !/^[0-9a-fA-F]{1,16}$/.test(form.cpuMaskHex.trim())) p.cpuMaskHex = 'The CPU mask is hex, e.g. f0 for cores 4–7; leave it empty to use any core.'
   if (!(Number.isFinite(form.coolDownS) && form.coolDownS >= 0 && form.coolDownS <= 600)) p.coolDownS = 'Cool-down must be between 0 and 600 seconds.'
   if (!wholeIn(form.checkNetworks, 0, 1000)) p.checkNetworks = 'Check networks must be a whole number from 0 to 1,000.'
+  if (!wholeIn(form.rounds, 1, 20)) p.rounds = 'Rounds must be a whole number from 1 to 20.'
   return p
 }
 
@@ -55,7 +58,8 @@ export function buildProfileRequest(serial: string, spaceId: SpaceChoiceId, meth
     method,
     settings: benchmarkSettingsOf(form),
     coolDownMs: Math.round(form.coolDownS * 1000),
-    checkNetworks: form.checkNetworks
+    checkNetworks: form.checkNetworks,
+    rounds: form.rounds
   }
 }
 
