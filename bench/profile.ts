@@ -15,7 +15,8 @@ import { fitOverhead, sumEntries } from '../src/main/profile/predictor'
 import { kendallTau, rmse, shareWithin } from '../src/main/profile/stats'
 import { initWeights } from '../src/main/model/ir'
 import { writeTflite } from '../src/main/model/tflite/writer'
-import { resolveSpace, type ProfileJobResult } from '../src/main/profile/job'
+import { resolveSpace, type ProfileCheckpoint, type ProfileJobResult } from '../src/main/profile/job'
+import { median } from '../src/main/profile/stats'
 import { ProfileRequestSchema, describeCalibration, type LookupTable } from '../src/shared/contract/profile'
 import { BenchmarkSettingsSchema } from '../src/shared/contract/measure'
 
@@ -25,14 +26,33 @@ const checkNetworks = Number(values.check)
 const rounds = Number(values.rounds)
 const subset = Number(values['per-block-subset'])
 
-async function runJob(lab: Lab, req: unknown): Promise<ProfileJobResult> {
+async function runJob(lab: Lab, req: unknown): Promise<ProfileJobResult & { jobId: string }> {
   const job = await lab.handlers['profile.start'](ProfileRequestSchema.parse(req))
   for (;;) {
     const j = lab.jobs.get(job.id)
-    if (j.state === 'succeeded') return j.result as ProfileJobResult
+    if (j.state === 'succeeded') return { ...(j.result as ProfileJobResult), jobId: job.id }
     if (['failed', 'cancelled', 'interrupted'].includes(j.state)) throw new Error(`profile job ${j.state}: ${j.error}`)
     await new Promise((r) => setTimeout(r, 200))
   }
+}
+
+/**
+ * How well the device repeats itself: each check network's time in one round against the median of its other
+ * rounds. No predictor can beat this share by much — it is the noise floor of the check.
+ */
+function printRepeatability(lab: Lab, jobId: string): void {
+  const cp = lab.store.loadCheckpoint(jobId)?.data as ProfileCheckpoint | undefined
+  const rounds = cp?.checkRounds ?? []
+  if (rounds.length < 2) return
+  const pairs: [number, number][] = []
+  for (let r = 0; r < rounds.length; r++) {
+    rounds[r].forEach((c, i) => {
+      const others = rounds.filter((_, q) => q !== r).map((o) => o[i]?.measuredMs).filter((v): v is number => v !== undefined)
+      if (others.length) pairs.push([c.measuredMs, median(others)])
+    })
+  }
+  const within = pairs.filter(([a, b]) => Math.abs(a - b) <= 0.1 * b).length / pairs.length
+  console.log(`  repeatability (noise floor): a network's time in one round is within ±10% of its other rounds' median ${(100 * within).toFixed(1)}% of the time (${pairs.length} pairs)`)
 }
 
 function printCheck(label: string, t: LookupTable): void {
@@ -74,6 +94,7 @@ async function main(): Promise<void> {
         if (pc) console.log(`  per-block table check (leave-one-out): ${(100 * pc.within10Pct).toFixed(1)}% within ±10%, RMSE ${pc.rmseMs.toFixed(3)} ms, τ ${pc.kendallTau.toFixed(3)}; latency = ${describeCalibration(pc)}`)
       }
       printCheck('packed table', t)
+      printRepeatability(lab, r.jobId)
     }
 
     if (values.space === 'mobile' || values.space === 'both') {
@@ -96,6 +117,7 @@ async function main(): Promise<void> {
       const perBlockEstimateMs = perKeyMs * configs.length * rounds
       console.log(`  keys ${t.entries}; packed ${(packedMs / 1000).toFixed(1)} s (${rounds} rounds); per-block ${chosen.length} keys took ${((perKeyMs * chosen.length) / 1000).toFixed(1)} s → ${(perBlockEstimateMs / 1000).toFixed(1)} s for all ${configs.length} × ${rounds} rounds (EXTRAPOLATED) → packed ${(perBlockEstimateMs / packedMs).toFixed(1)}x faster`)
       printCheck('packed table', t)
+      printRepeatability(lab, r.jobId)
     }
   } finally {
     await lab?.close()
