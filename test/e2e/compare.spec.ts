@@ -81,6 +81,7 @@ test('two phones, two profiles, two searches: Compare shows both fronts, and a c
   await page.getByTestId('setting-runs').fill('3')
   await page.getByTestId('setting-warmup').fill('1')
   await page.getByTestId('setting-check-networks').fill('2')
+  await page.getByTestId('setting-rounds').fill('1')
   for (const serial of [a, b]) {
     await page.getByTestId(`pick-device-${serial}`).click()
     await expect(page.getByTestId('profile-blocked-reason')).toHaveCount(0)

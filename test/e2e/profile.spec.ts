@@ -32,6 +32,7 @@ test('a virtual phone appears by itself, and one click on Profile fills the tabl
   await page.getByTestId('setting-runs').fill('5')
   await page.getByTestId('setting-warmup').fill('1')
   await page.getByTestId('setting-check-networks').fill('4')
+  await page.getByTestId('setting-rounds').fill('2')
   await page.getByTestId('start-profile').click()
   await expect(page.getByTestId('profile-progress')).toBeVisible()
   await expect(page.getByTestId('profile-blocks')).toContainText(/\d+\s*(of|\/)\s*\d+/, { timeout: 120_000 })

@@ -77,6 +77,7 @@ export const profileCommands: Command[] = [
         const lines = [describeTable(table)]
         const d = result.durationMs
         lines.push(`  time: ${d.packed !== null ? `packed ${(d.packed / 1000).toFixed(1)} s` : ''}${d.packed !== null && d.perBlock !== null ? ', ' : ''}${d.perBlock !== null ? `per-block ${(d.perBlock / 1000).toFixed(1)} s` : ''}, check ${(d.check / 1000).toFixed(1)} s`)
+        if (result.packedFallbackKeys.length) lines.push(`  ${result.packedFallbackKeys.length} keys were measured one model per block: their probe's op profile did not line up (see the job log)`)
         if (result.agreement) lines.push(`  packed vs per-block: median |diff| ${result.agreement.medianAbsDiffPct.toFixed(1)}%, ${(100 * result.agreement.within10Pct).toFixed(0)}% of keys within ±10%`)
         if (table.check) lines.push(`  predictor: latency = ${describeCalibration(table.check)}`)
         return lines.join('\n')

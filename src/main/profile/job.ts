@@ -82,6 +82,8 @@ export interface ProfileJobResult {
   check: Omit<PredictionCheck, 'points'> | null
   agreement: MethodAgreement | null
   durationMs: { packed: number | null; perBlock: number | null; check: number }
+  /** Keys whose packed probe did not line up with its op profile and were measured one model per block instead. */
+  packedFallbackKeys: string[]
 }
 
 /** The cheapest model the runtime accepts: one 1x1 conv on a 1x1x8 map. Its time is the per-invoke overhead. */
@@ -295,7 +297,8 @@ export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobRe
       skippedKeys,
       check: checked ? withoutPoints(checked) : null,
       agreement,
-      durationMs: { ...durationMs, check: cp.elapsedMs.check }
+      durationMs: { ...durationMs, check: cp.elapsedMs.check },
+      packedFallbackKeys: [...cp.packedFallbackKeys]
     }
   }
 }

@@ -64,6 +64,7 @@ describe.skipIf(!adbAvailable())('profile on a virtual phone', () => {
     const cp = lab.store.loadCheckpoint(job.id)?.data as ProfileCheckpoint
     // Every probe on this runtime was attributed from its op rows (no per-block fallback).
     expect(cp.packedFallbackKeys).toEqual([])
+    expect(result.packedFallbackKeys).toEqual([])
     // Two interleaved rounds of every key by both methods and of every check network; entries are the median.
     expect(cp.perBlockRounds).toHaveLength(2)
     expect(cp.packedRounds).toHaveLength(2)
