@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       const t = await lab.handlers['tables.get']({ id: r.tableId })
       const packedMs = r.durationMs.packed as number
       const perBlockMs = r.durationMs.perBlock as number
-      console.log(`  keys ${t.entries}; packed ${(packedMs / 1000).toFixed(2)} s, per-block ${(perBlockMs / 1000).toFixed(2)} s → packed is ${(perBlockMs / packedMs).toFixed(1)}x faster`)
+      console.log(`  keys ${t.entries}; packed ${(packedMs / 1000).toFixed(2)} s, per-block ${(perBlockMs / 1000).toFixed(2)} s → packed is ${(perBlockMs / packedMs).toFixed(1)}x faster; ${r.packedFallbackKeys.length} packed keys fell back to one model per block`)
       if (r.agreement) {
         console.log(`  packed vs per-block entries: median |diff| ${r.agreement.medianAbsDiffPct.toFixed(1)}%, ${(100 * r.agreement.within10Pct).toFixed(0)}% of keys within ±10%`)
         const pc = r.agreement.perBlockCheck
