@@ -9,6 +9,15 @@
 static inline int clamp_lo(int v, int lo) { return v < lo ? lo : v; }
 static inline int clamp_hi(int v, int hi) { return v > hi ? hi : v; }
 
+// One past the last output column j whose input column j*sw + q - pl is inside [0, W). When the tap lies right of
+// every input column (a kernel wider than the map: a 7x7 on a 2x2 map), there is none: C's division truncates
+// towards zero, so (W - 1 - q + pl) / sw + 1 would wrongly give 1 there and read or write a pixel past the row.
+static inline int col_end(int W, int Wo, int q, int pl, int sw) {
+  int last = W - 1 - q + pl;
+  if (last < 0) return 0;
+  return clamp_hi(last / sw + 1, Wo);
+}
+
 static void zero(float *p, int n) {
   int i = 0;
   for (; i + 4 <= n; i += 4) wasm_v128_store(p + i, wasm_f32x4_splat(0.f));
@@ -64,7 +73,7 @@ void dw_backprop_filter(const float *x, const float *dy, float *dw, int B, int H
           float *o = dw + (p * KW + q) * C;
           // valid j: 0 <= j*sw + q - pl < W
           int jLo = pl - q > 0 ? (pl - q + sw - 1) / sw : 0;
-          int jHi = clamp_hi((W - 1 - q + pl) / sw + 1, Wo);
+          int jHi = col_end(W, Wo, q, pl, sw);
           if (jLo >= jHi) continue;
           const float *xs = xRow + (jLo * sw + q - pl) * C;
           const float *ds = dyRow + jLo * C;
@@ -119,7 +128,7 @@ void dw_backprop_input(const float *dy, const float *f, float *dx, int B, int H,
         for (int q = 0; q < KW; q++) {
           const float *fr = f + (p * KW + q) * C;
           int jLo = pl - q > 0 ? (pl - q + sw - 1) / sw : 0;
-          int jHi = clamp_hi((W - 1 - q + pl) / sw + 1, Wo);
+          int jHi = col_end(W, Wo, q, pl, sw);
           for (int j = jLo; j < jHi; j++) fma_row(dxRow + (j * sw + q - pl) * C, dyRow + j * C, fr, C);
         }
       }
@@ -201,7 +210,7 @@ void conv_backprop_filter(const float *x, const float *dy, float *dw, int B, int
         for (int q = 0; q < KW; q++) {
           float *o = dw + (p * KW + q) * Cin * Cout;
           int jLo = pl - q > 0 ? (pl - q + sw - 1) / sw : 0;
-          int jHi = clamp_hi((W - 1 - q + pl) / sw + 1, Wo);
+          int jHi = col_end(W, Wo, q, pl, sw);
           for (int j = jLo; j < jHi; j++) {
             const float *xp = xRow + (j * sw + q - pl) * Cin;
             const float *d = dyRow + j * Cout;

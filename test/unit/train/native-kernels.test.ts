@@ -43,7 +43,17 @@ function randomCases(n: number, seed: number): Case[] {
     return { b: 1 + randomInt(rng, 3), h, w: h + pick([0, 1, 2]), c: pick([1, 3, 4, 5, 8, 12, 13]), o: pick([1, 4, 6, 9, 16]), k, s: pick([1, 2]), pad: i % 5 === 4 ? 'valid' : 'same' }
   })
 }
-const CASES = randomCases(14, 7)
+// Maps smaller than the kernel, as the late stages of a searched network have (a 7x7 on 2x2): taps that lie right of
+// every input column must be skipped, not clipped to one column past the row (which once corrupted the heap).
+const TINY: Case[] = [
+  { b: 2, h: 1, w: 1, c: 8, o: 4, k: 7, s: 1, pad: 'same' },
+  { b: 2, h: 2, w: 2, c: 12, o: 6, k: 7, s: 2, pad: 'same' },
+  { b: 1, h: 2, w: 3, c: 5, o: 9, k: 5, s: 1, pad: 'same' },
+  { b: 1, h: 3, w: 2, c: 16, o: 4, k: 7, s: 2, pad: 'same' },
+  { b: 2, h: 4, w: 4, c: 20, o: 8, k: 7, s: 2, pad: 'same' },
+  { b: 3, h: 2, w: 2, c: 40, o: 16, k: 3, s: 2, pad: 'same' }
+]
+const CASES = [...randomCases(14, 7), ...TINY]
 const label = (c: Case): string => `b${c.b} ${c.h}x${c.w}x${c.c}->${c.o} k${c.k} s${c.s} ${c.pad}`
 const outSize = (size: number, k: number, s: number, pad: string): number => (pad === 'same' ? Math.ceil(size / s) : Math.floor((size - k) / s) + 1)
 

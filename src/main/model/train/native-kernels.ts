@@ -99,7 +99,13 @@ export function registerNativeTrainingKernels(backendName = 'wasm'): boolean {
       setupFunc: previous?.setupFunc,
       disposeFunc: previous?.disposeFunc,
       kernelFunc: ((args: KernelArgs) => {
-        const out = run(args)
+        let out: tf.TensorInfo | null
+        try {
+          out = run(args)
+        } catch (e) {
+          const shapes = Object.entries(args.inputs).map(([k, t]) => `${k} [${(t as tf.TensorInfo).shape.join(',')}]`).join(', ')
+          throw new Error(`Native kernel ${kernelName} failed on ${shapes} ${JSON.stringify(args.attrs ?? {})}: ${e instanceof Error ? e.message : String(e)}`)
+        }
         if (out) return out
         if (!previous) throw new Error(`Kernel ${kernelName}: this case is not supported on ${backendName}.`)
         return previous.kernelFunc(args as Parameters<tf.KernelFunc>[0])
