@@ -5,6 +5,7 @@ import { HOST_SERIAL } from '../devices/registry'
 import type { Lab } from '../lab'
 import { SearchRequestSchema, type CandidateInfo, type SearchRequest, type SearchHistory, type SearchHistoryRecord, type SearchResponses, type searchRequests } from '../../shared/contract/search'
 import { LabError } from '../../shared/errors'
+import { readTrainingEngine } from '../../shared/contract/engine'
 import { HISTORY_POINT_CAP, emptyHistory, thinHistory } from './history'
 import { candidateDetail, candidateInfo } from './services'
 import type { SearchJobParams } from './job'
@@ -62,7 +63,7 @@ export function searchHandlers(lab: Lab): SearchHandlers {
 export function searchHistory(lab: Lab, runId: string): SearchHistory {
   const run = lab.store.getRun(runId)
   if (!run || run.kind !== 'search') throw new LabError('not_found', `There is no search run ${runId}; pick one from the list of search runs.`)
-  const { history: raw, ...settings } = run.settings && typeof run.settings === 'object' ? (run.settings as Record<string, unknown>) : {}
+  const { history: raw, trainingEngine, ...settings } = run.settings && typeof run.settings === 'object' ? (run.settings as Record<string, unknown>) : {}
   const parsed = SearchRequestSchema.safeParse(settings)
   const request = parsed.success ? parsed.data : null
   const objective = request?.objective ?? (settings.objective === 'energy' ? 'energy' : 'latency')
@@ -77,6 +78,7 @@ export function searchHistory(lab: Lab, runId: string): SearchHistory {
     jobId: job?.id ?? null,
     stage: job?.progress?.stage ?? null,
     request,
+    trainingEngine: readTrainingEngine(trainingEngine),
     objective,
     unit,
     phases: h.phases.map((p) => p ?? null),

@@ -8,7 +8,7 @@ import { LabError } from '../../shared/errors'
 import { loadDataset } from '../data/registry'
 import { makeSplits, type Splits } from '../data/splits'
 import type { JobContext, JobRunner } from '../jobs/runner'
-import { initTrainingBackend } from '../model/backend'
+import { initTrainingEngine } from '../model/train/engine'
 import { getSpace, type Architecture, type SearchSpace } from '../model/space'
 import { candidateBenchmark, describeArchitecture, exportAndMeasure, type CandidateSink } from './derive'
 import { emptyHistory, historySaver, recordDerived, recordStep } from './history'
@@ -106,7 +106,10 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
   async run(ctx) {
     const { runId, dataDir, ...request } = ctx.params
     const req = SearchRequestSchema.parse(request)
-    await initTrainingBackend('wasm', (line) => ctx.log(line))
+    // The fastest backend present (tfjs-node, else wasm with the lab's native kernels, else cpu), or the one
+    // PROXYLESS_LAB_BACKEND names; the run records which, so the window and the CLI can say it.
+    const engine = await initTrainingEngine({ log: (line) => ctx.log(line) })
+    if (runId) void ctx.call('runs.patchSettings', { runId, patch: { trainingEngine: engine } }).catch((e: unknown) => ctx.log(`Could not store the training engine: ${String(e)}`))
     const ds = await loadDataset(req.dataset, { dataDir })
     const splits: Splits = makeSplits(ds, { seed: req.seed, trainSubset: req.subset.train, validationSubset: req.subset.validation, testSubset: req.subset.test })
     const space = resolveSpace(req, ds.train, ds.classNames.length)

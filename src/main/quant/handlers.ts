@@ -1,5 +1,6 @@
 // LabApi handlers of the Quantize capability: start a HAQ job, read its per-episode records and results, download
 // a stored candidate's .tflite.
+import { readTrainingEngine } from '../../shared/contract/engine'
 import { HOST_SERIAL } from '../devices/registry'
 import type { Handlers } from '../api/dispatch'
 import type { Lab } from '../lab'
@@ -65,7 +66,8 @@ export function quantizeHandlers(lab: Lab): Pick<Handlers, QuantizeHandlerNames>
         layers: Array.isArray(s.layers) ? (s.layers as QuantizeReport['layers']) : [],
         episodes: Array.isArray(s.episodes) ? (s.episodes as QuantizeReport['episodes']) : [],
         results: Array.isArray(s.results) ? (s.results as QuantizeReport['results']) : [],
-        notes: Array.isArray(s.notes) ? (s.notes as string[]) : []
+        notes: Array.isArray(s.notes) ? (s.notes as string[]) : [],
+        trainingEngine: readTrainingEngine(s.trainingEngine)
       }
     },
 

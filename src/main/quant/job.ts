@@ -13,7 +13,7 @@ import type { QuantizeEpisode, QuantizeLayerInfo, QuantizeRequest, QuantizeResul
 import { loadDataset } from '../data/registry'
 import { iterateBatches, makeSplits, type SplitView } from '../data/splits'
 import type { JobContext, JobRunner } from '../jobs/runner'
-import { initTrainingBackend } from '../model/backend'
+import { initTrainingEngine } from '../model/train/engine'
 import { initWeights, networkFromJson, weightsFromJson, weightsToJson, type Network, type Weights, type WeightsJson } from '../model/ir'
 import { buildNetwork, getSpace, parseArchitecture } from '../model/space'
 import { crossEntropy, toTfjsModel, weightsFromTfjs } from '../model/tfjs'
@@ -206,7 +206,7 @@ export const runner: JobRunner<QuantizeJobParams, QuantizeCheckpoint, QuantizeJo
     }
     const measureSettings: BenchmarkSettingsInput = { runs: p.measure.runs, warmupRuns: p.measure.warmupRuns, threads: p.measure.threads, energy: p.measure.energy || budget.metric === 'energy' }
 
-    await initTrainingBackend('wasm', (l) => ctx.log(l))
+    settingsPatch({ trainingEngine: await initTrainingEngine({ log: (l) => ctx.log(l) }) })
     stage(0.01, `Loading ${p.dataset}`)
     const ds = await loadDataset(p.dataset, { dataDir: p.dataDir })
     const trainImages = p.model.kind === 'small' ? p.model.trainImages : Math.max(1000, p.finetune.images * 4)

@@ -1,6 +1,7 @@
 // Quantize: HAQ mixed-precision search (a DDPG agent picks fp32 / fp16 / int8 per layer) under a latency, energy or
 // size budget, with the cost measured on the phone (or read from a per-layer table built from the phone), the
 // uniform baselines measured beside it, and the best policies stored as candidates with their .tflite files.
+import type { TrainingEngineInfo } from './engine'
 import { z } from 'zod'
 import { Id } from './core'
 
@@ -123,6 +124,8 @@ export interface QuantizeReport {
   episodes: QuantizeEpisode[]
   results: QuantizeResultRow[]
   notes: string[]
+  /** What the job trained (fine-tuned) on; null before it started or for runs from before engines were recorded. */
+  trainingEngine: TrainingEngineInfo | null
 }
 
 export const quantizeRequests = {

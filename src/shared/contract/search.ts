@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { Id, type JobInfo, type JobState } from './core'
 import { BenchmarkSettingsSchema, type Measurement } from './measure'
+import type { TrainingEngineInfo } from './engine'
 
 const MBCONV = z.enum(['k3e3', 'k3e6', 'k5e3', 'k5e6', 'k7e3', 'k7e6'])
 
@@ -209,6 +210,8 @@ export interface SearchHistory {
   stage: string | null
   /** The request the run was started with (defaults filled in); null for a run this lab version cannot read. */
   request: SearchRequest | null
+  /** What the job trained on (null before it started, or for runs from before engines were recorded). */
+  trainingEngine: TrainingEngineInfo | null
   objective: 'latency' | 'energy'
   unit: 'ms' | 'mJ'
   /** By index, as points refer to them (null: a phase recorded before this lab kept histories). */

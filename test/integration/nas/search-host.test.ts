@@ -104,6 +104,8 @@ describe('search on host', () => {
     // The window's history survived the restart: one curve over warm-up, search, retrain and baseline, and the derived network.
     const history = await searchHandlers(lab)['search.history']({ runId: result.runId })
     expect(history.state).toBe('succeeded')
+    // The search trained on the engine's choice here (no tfjs-node): wasm with the native kernels, and says so.
+    expect(history.trainingEngine).toEqual({ backend: 'wasm', nativeKernels: true })
     expect(history.phases.map((p) => p?.kind)).toEqual(['warmup', 'search', 'retrain', 'baseline'])
     expect(history.points.filter((p) => p.epochEnd)).toHaveLength(4)
     const steps = history.points.map((p) => p.step)

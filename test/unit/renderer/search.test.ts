@@ -188,6 +188,7 @@ const history: SearchHistory = {
   jobId: 'j',
   stage: null,
   request: SearchRequestSchema.parse({ serial: 'p', targetsMs: [5] }),
+  trainingEngine: { backend: 'wasm', nativeKernels: true },
   objective: 'latency',
   unit: 'ms',
   phases: [

@@ -3,6 +3,7 @@
 // the PROXYLESS_LAB_BACKEND environment variable (tensorflow | wasm | cpu); PROXYLESS_LAB_NATIVE_KERNELS=0
 // keeps the composed (tfjs-op) gradient kernels instead of the native ones.
 import * as tf from '@tensorflow/tfjs'
+import type { TrainingEngineInfo } from '../../../shared/contract/engine'
 import { LabError } from '../../../shared/errors'
 import { initTrainingBackend, type TrainingBackend } from '../backend'
 import { registerNativeTrainingKernels } from './native-kernels'
@@ -19,11 +20,8 @@ export interface EngineOptions {
   log?: (line: string) => void
 }
 
-export interface EngineInfo {
-  backend: TrainingBackend
-  /** True when the native WebAssembly gradient kernels are registered. */
-  nativeKernels: boolean
-}
+/** The backend and kernels a thread trains with (the same record the runs keep). */
+export type EngineInfo = TrainingEngineInfo
 
 function backendFromEnv(): TrainingBackend | undefined {
   const v = process.env[BACKEND_ENV]?.trim().toLowerCase()
