@@ -18,7 +18,8 @@ import { iterateBatches, makeSplits } from '../src/main/data/splits'
 import { createLab } from '../src/main/lab'
 import { VirtualPhone } from '../src/main/devices/virtual/phone'
 import { startPrivateAdbServer } from '../test/integration/helpers/adb-server'
-import { initTrainingBackend } from '../src/main/model/backend'
+import { initTrainingEngine } from '../src/main/model/train/engine'
+import { describeTrainingEngine } from '../src/shared/contract/engine'
 import { getSpace } from '../src/main/model/space'
 import { searchHandlers } from '../src/main/nas/handlers'
 import { baselineEpochs } from '../src/main/nas/job'
@@ -33,7 +34,10 @@ const arg = (name: string): string | undefined => {
 }
 
 async function stepTimes(): Promise<void> {
-  await initTrainingBackend('wasm', () => {})
+  // As the search job does: the engine's choice (wasm with the native kernels here; PROXYLESS_LAB_NATIVE_KERNELS=0 for
+  // the composed ones the searches used before).
+  const engine = await initTrainingEngine({ log: () => {} })
+  console.log(`training engine: ${describeTrainingEngine(engine)}`)
   const ds = await loadDataset('fashion-mnist', {})
   const splits = makeSplits(ds, { seed: 1, trainSubset: 64 * 12, validationSubset: 64 * 4 })
   const batches = [...iterateBatches(splits.train, { batchSize: 64, seed: 1 })]
@@ -42,7 +46,7 @@ async function stepTimes(): Promise<void> {
   const rng = new SavableRng(3)
   const supernet = new ProxylessSearch(new Supernet(space, { seed: 1 }), { ...DEFAULT_SEARCH_SETTINGS })
   const objective = { table: { unit: 'ms' as const, fixed: 1, perBlock: space.blocks.map((b) => b.candidates.map(() => 1)) }, loss: { form: 'mul#log' as const, target: 5 } }
-  console.log('(a) training step, small space (stem stride 2), batch 64, wasm backend')
+  console.log('(a) training step, small space (stem stride 2), batch 64, the engine above')
   console.log('path'.padEnd(44), 'supernet ms'.padStart(12), 'single ms'.padStart(10), 'ratio'.padStart(7))
   const ratios: number[] = []
   for (let t = 0; t < 3; t++) {
