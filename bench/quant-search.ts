@@ -33,11 +33,15 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-quant-'))
   const adb = await startPrivateAdbServer()
   const phone = await VirtualPhone.start({ name: 'bench_quant', threads: 2, seed: 11 })
-  const lab = await createLab({ mode: 'test', dataDir: path.join(tmp, 'data'), env: { ...process.env, ...adb.env, ANDROID_ADB_SERVER_PORT: String(adb.port) } })
+  // Devices start with the lab: the wait below reads the registry directly, which a lazily started lab never fills.
+  const lab = await createLab({ mode: 'test', devices: 'start', dataDir: path.join(tmp, 'data'), env: { ...process.env, ...adb.env, ANDROID_ADB_SERVER_PORT: String(adb.port) } })
   const t0 = performance.now()
   try {
     await adb.run(['connect', phone.serial])
-    while (!lab.registry.list().some((d) => d.serial === phone.serial && d.state === 'device' && d.model !== null)) await new Promise((r) => setTimeout(r, 100))
+    for (let i = 0; !lab.registry.list().some((d) => d.serial === phone.serial && d.state === 'device' && d.model !== null); i++) {
+      if (i > 600) throw new Error(`The virtual phone ${phone.serial} did not come online within 60 s.`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
     const request = QuantizeRequestSchema.parse({
       serial: phone.serial,
       model: { kind: 'small', arch: values.arch, widthMult: Number(values.width), stemStride: Number(values.stem), trainImages: Number(values.train), trainEpochs: Number(values.epochs) },

@@ -73,6 +73,9 @@ export function combineRounds(rounds: EntryStats[]): EntryStats {
   }
 }
 
+/** Most bytes of exported models a profile job keeps between rounds. */
+const EXPORT_CACHE_BYTES = 256 * 1024 * 1024
+
 export interface ProfileJobResult {
   tableId: string
   entries: number
@@ -112,18 +115,26 @@ export const runner: JobRunner<ProfileJobParams, ProfileCheckpoint, ProfileJobRe
     const space = resolveSpace(p)
     const configs = enumerateBlockConfigs(space)
     const cp = profileCheckpointOf(ctx.loadCheckpoint())
-    const rounds = p.rounds
+    // A job queued before rounds existed has none: it was asked for one pass.
+    const rounds = p.rounds ?? 1
     const methods = p.method === 'both' ? (['packed', 'per-block'] as const) : ([p.method] as const)
     const skippedKeys = [...new Set([...cp.packedRounds, ...cp.perBlockRounds].flatMap((r) => Object.keys(r)))]
     const measuredKeys = new Set<string>()
     const plain: BenchmarkSettings = { ...p.settings }
     let modelsMeasured = 0
-    // Every round measures the same models: export each once per run of the job (a probe of the mobile space takes
+    // Every round measures the same models: keep each export for the next rounds (a probe of the small space takes
     // ~0.1 s of weight initialisation and serialisation); the device side skips pushing bytes it already holds.
+    // Bounded: a thousand check networks of the mobile space would not fit; past the bound models are re-exported.
     const exported = new Map<string, Uint8Array>()
+    let exportedBytes = 0
     const bytesOf = (key: string, make: () => Uint8Array): Uint8Array => {
-      let bytes = exported.get(key)
-      if (!bytes) exported.set(key, (bytes = make()))
+      const kept = exported.get(key)
+      if (kept) return kept
+      const bytes = make()
+      if (rounds > 1 && exportedBytes + bytes.length <= EXPORT_CACHE_BYTES) {
+        exported.set(key, bytes)
+        exportedBytes += bytes.length
+      }
       return bytes
     }
     const roundOf = <T>(list: T[], r: number, make: () => T): T => {
