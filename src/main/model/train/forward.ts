@@ -22,13 +22,7 @@ export function registerLabRelu6(backendName: string): void {
       kernelName: LAB_RELU6,
       inputsToSave: ['x'],
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const g = dy as tf.Tensor
-        const x = saved[0]
-        return {
-          x: () => tf.getKernel(LAB_RELU6_GRAD, tf.getBackend())
-            ? (tf.engine().runKernel(LAB_RELU6_GRAD, { dy: g, x }) as tf.Tensor)
-            : tf.mul(g, tf.mul(tf.step(x), tf.step(tf.sub(6, x))))
-        }
+        return { x: () => reluSixGrad(dy as tf.Tensor, saved[0]) }
       }
     })
     gradientRegistered = true

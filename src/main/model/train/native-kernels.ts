@@ -178,32 +178,27 @@ export function registerNativeTrainingKernels(backendName = 'wasm'): boolean {
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
   })
 
+  // The lab's own kernels (no backend kernel to fall back to).
+  const own = (kernelName: string, run: (inputs: tf.NamedTensorInfoMap) => tf.TensorInfo | tf.TensorInfo[]): void => {
+    if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName)
+    tf.registerKernel({ kernelName, backendName, kernelFunc: (({ inputs }: KernelArgs) => run(inputs)) as unknown as tf.KernelFunc })
+  }
   // The gradient of forward.ts's LabRelu6: dy where 0 < x < 6 (one pass instead of four element-wise ops).
-  if (tf.getKernel(LAB_RELU6_GRAD, backendName)) tf.unregisterKernel(LAB_RELU6_GRAD, backendName)
-  tf.registerKernel({
-    kernelName: LAB_RELU6_GRAD,
-    backendName,
-    kernelFunc: (({ inputs }: KernelArgs) => {
-      const dy = inputs.dy as tf.TensorInfo, x = inputs.x as tf.TensorInfo
-      const out = backend.makeOutput(x.shape, 'float32')
-      k.relu6_grad(ptr(dy), ptr(x), ptr(out), x.shape.reduce((p, q) => p * q, 1))
-      return out
-    }) as unknown as tf.KernelFunc
+  own(LAB_RELU6_GRAD, (inputs) => {
+    const dy = inputs.dy as tf.TensorInfo, x = inputs.x as tf.TensorInfo
+    const out = backend.makeOutput(x.shape, 'float32')
+    k.relu6_grad(ptr(dy), ptr(x), ptr(out), x.shape.reduce((p, q) => p * q, 1))
+    return out
   })
   // forward.ts's fused conv + relu6 gradient: the masked dy and its bias gradient (sum over all axes but the
   // last) in one pass, instead of a mask pass and a Sum that reads the masked copy again.
-  if (tf.getKernel(LAB_RELU6_GRAD_BIAS, backendName)) tf.unregisterKernel(LAB_RELU6_GRAD_BIAS, backendName)
-  tf.registerKernel({
-    kernelName: LAB_RELU6_GRAD_BIAS,
-    backendName,
-    kernelFunc: (({ inputs }: KernelArgs) => {
-      const dy = inputs.dy as tf.TensorInfo, y = inputs.y as tf.TensorInfo
-      const C = y.shape[y.shape.length - 1]
-      const dx = backend.makeOutput(y.shape, 'float32')
-      const sum = backend.makeOutput([C], 'float32')
-      k.relu6_grad_column_sum(ptr(dy), ptr(y), ptr(dx), ptr(sum), y.shape.reduce((p, q) => p * q, 1) / C, C)
-      return [dx, sum]
-    }) as unknown as tf.KernelFunc
+  own(LAB_RELU6_GRAD_BIAS, (inputs) => {
+    const dy = inputs.dy as tf.TensorInfo, y = inputs.y as tf.TensorInfo
+    const C = y.shape[y.shape.length - 1]
+    const dx = backend.makeOutput(y.shape, 'float32')
+    const sum = backend.makeOutput([C], 'float32')
+    k.relu6_grad_column_sum(ptr(dy), ptr(y), ptr(dx), ptr(sum), y.shape.reduce((p, q) => p * q, 1) / C, C)
+    return [dx, sum]
   })
   registerLabRelu6(backendName)
 
