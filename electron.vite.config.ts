@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
@@ -14,10 +15,20 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           'job-worker': resolve(__dirname, 'src/main/jobs/worker-entry.ts'),
           'tflite-worker': resolve(__dirname, 'src/main/devices/host/tflite-worker.ts'),
-          'daemon-entry': resolve(__dirname, 'src/main/devices/virtual/daemon-entry.ts')
+          'daemon-entry': resolve(__dirname, 'src/main/devices/virtual/daemon-entry.ts'),
+          'train-worker': resolve(__dirname, 'src/main/model/train/worker.ts')
         }
       }
-    }
+    },
+    plugins: [
+      {
+        // The training engine's native kernels sit beside the bundle (native-kernels.ts looks there).
+        name: 'native-training-kernels',
+        generateBundle() {
+          this.emitFile({ type: 'asset', fileName: 'train_kernels.wasm', source: readFileSync(resolve(__dirname, 'native/train_kernels.wasm')) })
+        }
+      }
+    ]
   },
   preload: {
     build: { rollupOptions: { input: { index: resolve(__dirname, 'src/preload/index.ts') } } }

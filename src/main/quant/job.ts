@@ -6,17 +6,16 @@
 //   5. the best few policies: fine-tuned, exported, ALWAYS measured on the device, stored as candidates with the
 //      table-vs-device difference.
 // Checkpoints hold the model, the baselines, the table and the search state, so a resumed job skips what is done.
-import * as tf from '@tensorflow/tfjs'
 import { LabError } from '../../shared/errors'
 import type { BenchmarkSettingsInput, Measurement } from '../../shared/contract/measure'
 import type { QuantizeEpisode, QuantizeLayerInfo, QuantizeRequest, QuantizeResultRow } from '../../shared/contract/quantize'
 import { loadDataset } from '../data/registry'
 import { iterateBatches, makeSplits, type SplitView } from '../data/splits'
 import type { JobContext, JobRunner } from '../jobs/runner'
-import { initTrainingEngine } from '../model/train/engine'
+import { initTrainingEngine, trainingWorkers } from '../model/train/engine'
+import { ParallelTrainer } from '../model/train/parallel'
 import { initWeights, networkFromJson, weightsFromJson, weightsToJson, type Network, type Weights, type WeightsJson } from '../model/ir'
 import { buildNetwork, getSpace, parseArchitecture } from '../model/space'
-import { crossEntropy, toTfjsModel, weightsFromTfjs } from '../model/tfjs'
 import type { LayerPrecision } from '../model/tflite/writer'
 import { createRng } from '../model/rng'
 import { readTflite, tfliteBufferData } from '../model/tflite/reader'
@@ -88,36 +87,41 @@ function spaceOf(name: QuantizeRequest['space']): PrecisionSpace {
   return name === 'linear' ? HAQ_LINEAR_SPACE : name === 'kmeans' ? HAQ_KMEANS_SPACE : DEPLOY_SPACE
 }
 
-/** Quick float training of a small-space network with Adam (no batch norm in this IR; SGD barely moves it). */
-function trainFloat(net: Network, train: ImageArrays, epochs: number, seed: number, signal: AbortSignal, onStep: (done: number, total: number, loss: number) => void): Weights {
-  const model = toTfjsModel(net, initWeights(net, seed))
-  const optimizer = tf.train.adam(2e-3)
+/**
+ * Quick float training of a small-space network with Adam (no batch norm in this IR; SGD barely moves it), data-parallel
+ * over every core with the training engine's ParallelTrainer: each worker thread takes a shard of the batch, the
+ * gradients are summed in a fixed order, and one Adam step updates the shared weights.
+ */
+async function trainFloat(
+  net: Network,
+  train: ImageArrays,
+  opts: { epochs: number; seed: number; signal: AbortSignal; workers?: number; log: (line: string) => void },
+  onStep: (done: number, total: number, loss: number) => void
+): Promise<{ weights: Weights; workers: number }> {
   const batchSize = 32
   const inShape = net.input.shape
   const per = inShape.reduce((a, b) => a * b, 1)
-  const classes = 10
-  const rng = createRng(seed + 104729)
+  const rng = createRng(opts.seed + 104729)
   const stepsPerEpoch = Math.max(1, Math.floor(train.count / batchSize))
-  const total = stepsPerEpoch * epochs
+  const total = stepsPerEpoch * opts.epochs
+  opts.signal.throwIfAborted()
+  const trainer = await ParallelTrainer.create({ net, weights: initWeights(net, opts.seed), seed: opts.seed, workers: opts.workers, optimizer: { kind: 'adam', lr: 2e-3 }, log: opts.log })
   try {
+    const bx = new Float32Array(batchSize * per)
+    const by = new Int32Array(batchSize)
     for (let step = 0; step < total; step++) {
-      signal.throwIfAborted()
-      const idx = Array.from({ length: batchSize }, () => Math.floor(rng() * train.count))
-      const bx = new Float32Array(batchSize * per)
-      idx.forEach((i, k) => bx.set(train.x.subarray(i * per, (i + 1) * per), k * per))
-      const by = Int32Array.from(idx, (i) => train.y[i])
-      const loss = tf.tidy(() => {
-        const x = tf.tensor(bx, [batchSize, ...inShape])
-        const onehot = tf.oneHot(tf.tensor1d(by, 'int32'), classes)
-        return optimizer.minimize(() => crossEntropy(onehot, model.logits(x)), true, [...model.variables.values()]) as tf.Scalar
-      })
-      if (step % 10 === 0 || step === total - 1) onStep(step + 1, total, loss.dataSync()[0])
-      loss.dispose()
+      opts.signal.throwIfAborted()
+      for (let k = 0; k < batchSize; k++) {
+        const i = Math.floor(rng() * train.count)
+        bx.set(train.x.subarray(i * per, (i + 1) * per), k * per)
+        by[k] = train.y[i]
+      }
+      const loss = await trainer.trainStep(bx, by)
+      if (step % 10 === 0 || step === total - 1) onStep(step + 1, total, loss)
     }
-    return weightsFromTfjs(model)
+    return { weights: trainer.getWeights(), workers: trainer.workerCount }
   } finally {
-    optimizer.dispose()
-    model.dispose()
+    await trainer.dispose()
   }
 }
 
@@ -206,7 +210,8 @@ export const runner: JobRunner<QuantizeJobParams, QuantizeCheckpoint, QuantizeJo
     }
     const measureSettings: BenchmarkSettingsInput = { runs: p.measure.runs, warmupRuns: p.measure.warmupRuns, threads: p.measure.threads, energy: p.measure.energy || budget.metric === 'energy' }
 
-    settingsPatch({ trainingEngine: await initTrainingEngine({ log: (l) => ctx.log(l) }) })
+    const engine = await initTrainingEngine({ log: (l) => ctx.log(l) })
+    settingsPatch({ trainingEngine: engine })
     stage(0.01, `Loading ${p.dataset}`)
     const ds = await loadDataset(p.dataset, { dataDir: p.dataDir })
     const trainImages = p.model.kind === 'small' ? p.model.trainImages : Math.max(1000, p.finetune.images * 4)
@@ -233,10 +238,12 @@ export const runner: JobRunner<QuantizeJobParams, QuantizeCheckpoint, QuantizeJo
       }
       if (!weights) {
         const epochs = p.model.kind === 'small' ? p.model.trainEpochs : 2
-        weights = trainFloat(network, train, epochs, p.seed, ctx.signal, (done, total, loss) =>
-          ctx.reportProgress({ fraction: 0.02 + 0.13 * (done / total), stage: `Training the float model (Adam, no batch norm): step ${done} of ${total}, loss ${loss.toFixed(3)}` })
+        const trained = await trainFloat(network, train, { epochs, seed: p.seed, signal: ctx.signal, workers: trainingWorkers(), log: (l) => ctx.log(l) }, (done, total, loss) =>
+          ctx.reportProgress({ fraction: 0.02 + 0.13 * (done / total), stage: `Training the float model (Adam, no batch norm, data-parallel): step ${done} of ${total}, loss ${loss.toFixed(3)}` })
         )
-        notes.push(`The float model was trained here for ${epochs} epoch(s) on ${train.count} images with Adam (no batch norm), so its accuracy is that of a quick run, not a converged one.`)
+        weights = trained.weights
+        settingsPatch({ trainingEngine: { ...engine, workers: trained.workers } })
+        notes.push(`The float model was trained here for ${epochs} epoch(s) on ${train.count} images with Adam (no batch norm) on ${trained.workers} worker thread(s), so its accuracy is that of a quick run, not a converged one. Policy fine-tuning runs on one thread.`)
       }
       cp.model = { network, weights: weightsToJson(weights), source }
       await save()

@@ -78,7 +78,9 @@ it('searches under a size budget, stores measured baselines and a measured best 
 
   const report = await lab.handlers['quantize.episodes']({ runId: job.runId as string })
   expect(report.episodes.map((e) => e.episode)).toEqual([0, 1, 2, 3])
-  expect(report.trainingEngine).toEqual({ backend: 'wasm', nativeKernels: true })
+  // The float model trained data-parallel, one worker thread per core.
+  expect(report.trainingEngine).toEqual({ backend: 'wasm', nativeKernels: true, workers: os.cpus().length })
+  expect(report.notes.join(' ')).toMatch(new RegExp(`on ${os.cpus().length} worker thread`))
   expect(report.layers.length).toBeGreaterThan(10)
   for (const e of report.episodes) {
     expect(e.precisions).toHaveLength(report.layers.length)

@@ -11,10 +11,28 @@ describe('training engine record', () => {
     expect(readTrainingEngine({ backend: 'webgl', nativeKernels: false })).toBeNull()
     expect(readTrainingEngine({ backend: 'wasm' })).toBeNull()
   })
+  it('keeps a valid worker count and drops a broken one', () => {
+    expect(readTrainingEngine({ backend: 'wasm', nativeKernels: true, workers: 2 })).toEqual({ backend: 'wasm', nativeKernels: true, workers: 2 })
+    expect(readTrainingEngine({ backend: 'wasm', nativeKernels: true, workers: 0 })).toEqual({ backend: 'wasm', nativeKernels: true })
+    expect(readTrainingEngine({ backend: 'wasm', nativeKernels: true, workers: '2' })).toEqual({ backend: 'wasm', nativeKernels: true })
+    expect(describeTrainingEngine({ backend: 'wasm', nativeKernels: true, workers: 2 })).toBe("TensorFlow.js wasm backend with the lab's native SIMD gradient kernels, data-parallel on 2 worker threads")
+    expect(describeTrainingEngine({ backend: 'wasm', nativeKernels: true, workers: 1 })).not.toMatch(/worker/)
+  })
   it('says which backend and kernels in words', () => {
     expect(describeTrainingEngine({ backend: 'wasm', nativeKernels: true })).toBe("TensorFlow.js wasm backend with the lab's native SIMD gradient kernels")
     expect(describeTrainingEngine({ backend: 'wasm', nativeKernels: false })).toMatch(/composed gradient kernels/)
     expect(describeTrainingEngine({ backend: 'tensorflow', nativeKernels: false })).toMatch(/tfjs-node/)
     expect(describeTrainingEngine({ backend: 'cpu', nativeKernels: false })).toMatch(/very slow/)
+  })
+})
+
+describe('training worker count', () => {
+  it('is one per core unless PROXYLESS_LAB_TRAIN_WORKERS says otherwise, and refuses a bad value with a sentence', async () => {
+    const os = await import('node:os')
+    const { trainingWorkers } = await import('../../../src/main/model/train/engine')
+    expect(trainingWorkers({})).toBe(os.cpus().length)
+    expect(trainingWorkers({ PROXYLESS_LAB_TRAIN_WORKERS: '3' })).toBe(3)
+    expect(() => trainingWorkers({ PROXYLESS_LAB_TRAIN_WORKERS: '0' })).toThrow(/whole number from 1 to 256/)
+    expect(() => trainingWorkers({ PROXYLESS_LAB_TRAIN_WORKERS: 'two' })).toThrow(/PROXYLESS_LAB_TRAIN_WORKERS="two"/)
   })
 })

@@ -42,6 +42,37 @@ describe('flat optimizers', () => {
     close(w, v.dataSync() as Float32Array)
   })
 
+  it('Adam under a mask: a frozen element keeps its value and its own step count (bias correction)', () => {
+    // Elements frozen for some steps have fewer steps than the others; each must be corrected by its own count.
+    const n = 6
+    const opt = createOptimizer({ kind: 'adam', lr: 0.01 }, n)
+    const w = new Float32Array(n).fill(1)
+    const masks = [
+      [1, 1, 0, 0, 1, 0],
+      [1, 0, 1, 0, 1, 0],
+      [1, 1, 1, 1, 0, 0]
+    ]
+    const grads = [0.5, -1, 2, 0.25, -0.75, 3]
+    // Reference: per element, Adam over the steps where its mask was 1.
+    const expected = grads.map((g, i) => {
+      let m = 0
+      let v = 0
+      let x = 1
+      let t = 0
+      for (const mask of masks) {
+        if (!mask[i]) continue
+        t++
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        x -= (0.01 * (m / (1 - 0.9 ** t))) / (Math.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+      }
+      return x
+    })
+    for (const mask of masks) opt.apply(w, Float64Array.from(grads), Uint8Array.from(mask))
+    expected.forEach((e, i) => expect(w[i]).toBeCloseTo(e, 6))
+    expect(w[5]).toBe(1) // never unfrozen
+  })
+
   it('refuses a non-positive learning rate with a sentence', () => {
     expect(() => createOptimizer({ kind: 'sgd', lr: 0 }, 3)).toThrow(/learning rate must be positive/)
   })

@@ -39,11 +39,20 @@ export function createOptimizer(cfg: OptimizerConfig, size: number): FlatOptimiz
     const t = new Uint32Array(size) // steps per element, so masked (frozen) elements keep their own bias correction
     return {
       apply(w, g, mask) {
+        // The bias corrections depend on the element's step count only, which is the same for runs of elements
+        // (all of them without a mask): computed when it changes, not per element (Math.pow per element was
+        // 13 ms a step for 160k parameters, half of a small network's step).
+        let lastT = 0
+        let c1 = 1
+        let c2 = 1
         for (let i = 0; i < size; i++) {
           if (mask && !mask[i]) continue
-          t[i]++
-          const c1 = 1 - Math.pow(b1, t[i])
-          const c2 = 1 - Math.pow(b2, t[i])
+          const ti = ++t[i]
+          if (ti !== lastT) {
+            lastT = ti
+            c1 = 1 - Math.pow(b1, ti)
+            c2 = 1 - Math.pow(b2, ti)
+          }
           const gi = g[i] + wd * w[i]
           m[i] = b1 * m[i] + (1 - b1) * gi
           v[i] = b2 * v[i] + (1 - b2) * gi * gi
