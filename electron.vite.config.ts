@@ -16,7 +16,9 @@ export default defineConfig({
           'job-worker': resolve(__dirname, 'src/main/jobs/worker-entry.ts'),
           'tflite-worker': resolve(__dirname, 'src/main/devices/host/tflite-worker.ts'),
           'daemon-entry': resolve(__dirname, 'src/main/devices/virtual/daemon-entry.ts'),
-          'train-worker': resolve(__dirname, 'src/main/model/train/worker.ts')
+          'train-worker': resolve(__dirname, 'src/main/model/train/worker.ts'),
+          // Loaded by require() inside training workers (ProxylessSearch.attachTrainer).
+          'supernet-loss': resolve(__dirname, 'src/main/nas/supernet-loss.ts')
         }
       }
     },

@@ -45,10 +45,15 @@ async function stepTimes(): Promise<void> {
   const space = getSpace('small', { stemStride: 2 })
   const rng = new SavableRng(3)
   const supernet = new ProxylessSearch(new Supernet(space, { seed: 1 }), { ...DEFAULT_SEARCH_SETTINGS })
+  // The same supernet with its weight steps on one training worker per core (as the search job runs them).
+  const cores = os.cpus().length
+  const parallel = new ProxylessSearch(new Supernet(space, { seed: 1 }), { ...DEFAULT_SEARCH_SETTINGS })
+  await parallel.attachTrainer(cores)
   const objective = { table: { unit: 'ms' as const, fixed: 1, perBlock: space.blocks.map((b) => b.candidates.map(() => 1)) }, loss: { form: 'mul#log' as const, target: 5 } }
   console.log('(a) training step, small space (stem stride 2), batch 64, the engine above')
-  console.log('path'.padEnd(44), 'supernet ms'.padStart(12), 'single ms'.padStart(10), 'ratio'.padStart(7))
+  console.log('path'.padEnd(44), 'supernet ms'.padStart(12), 'single ms'.padStart(10), 'ratio'.padStart(7), `supernet ${cores} workers ms`.padStart(22), 'speed-up'.padStart(9))
   const ratios: number[] = []
+  const speedups: number[] = []
   for (let t = 0; t < 3; t++) {
     const choice = supernet.net.blocks.map((b) => Math.floor(rng.next() * b.ops.length))
     const arch = supernet.net.architectureOf(choice)
@@ -60,10 +65,18 @@ async function stepTimes(): Promise<void> {
       for (let i = 1; i < batches.length; i++) fn(i)
       return (performance.now() - t0) / (batches.length - 1)
     }
+    const timeAsync = async (fn: (i: number) => Promise<unknown>): Promise<number> => {
+      await fn(0)
+      const t0 = performance.now()
+      for (let i = 1; i < batches.length; i++) await fn(i)
+      return (performance.now() - t0) / (batches.length - 1)
+    }
     const superMs = time((i) => supernet.weightStep(batches[i], choice, 0.05))
     const singleMs = time((i) => single.weightStep(batches[i], zeros, 0.05))
+    const parallelMs = await timeAsync((i) => parallel.weightStepAsync(batches[i], choice, 0.05))
     ratios.push(superMs / singleMs)
-    console.log(arch.join('-').padEnd(44), superMs.toFixed(0).padStart(12), singleMs.toFixed(0).padStart(10), (superMs / singleMs).toFixed(2).padStart(7))
+    speedups.push(superMs / parallelMs)
+    console.log(arch.join('-').padEnd(44), superMs.toFixed(0).padStart(12), singleMs.toFixed(0).padStart(10), (superMs / singleMs).toFixed(2).padStart(7), parallelMs.toFixed(0).padStart(22), `${(superMs / parallelMs).toFixed(2)}x`.padStart(9))
     single.dispose()
   }
   const archMs = (() => {
@@ -74,8 +87,10 @@ async function stepTimes(): Promise<void> {
   })()
   const meanRatio = ratios.reduce((a, b) => a + b, 0) / ratios.length
   console.log(`weight-step ratio supernet/single-path: mean ${meanRatio.toFixed(2)}x (goal <= 1.5x)`)
+  console.log(`supernet weight step on ${cores} training workers vs this thread: mean ${(speedups.reduce((a, b) => a + b, 0) / speedups.length).toFixed(2)}x faster`)
   console.log(`alpha step (full_v2: active path fwd+bwd, then every candidate fwd): ${archMs.toFixed(0)} ms; amortised every 5 steps: +${(archMs / 5).toFixed(0)} ms per weight step`)
   supernet.dispose()
+  await parallel.close()
   void tf
 }
 

@@ -8,7 +8,7 @@ import { LabError } from '../../shared/errors'
 import { loadDataset } from '../data/registry'
 import { makeSplits, type Splits } from '../data/splits'
 import type { JobContext, JobRunner } from '../jobs/runner'
-import { initTrainingEngine } from '../model/train/engine'
+import { initTrainingEngine, trainingWorkers } from '../model/train/engine'
 import { getSpace, type Architecture, type SearchSpace } from '../model/space'
 import { candidateBenchmark, describeArchitecture, exportAndMeasure, type CandidateSink } from './derive'
 import { emptyHistory, historySaver, recordDerived, recordStep } from './history'
@@ -109,7 +109,9 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
     // The fastest backend present (tfjs-node, else wasm with the lab's native kernels, else cpu), or the one
     // PROXYLESS_LAB_BACKEND names; the run records which, so the window and the CLI can say it.
     const engine = await initTrainingEngine({ log: (line) => ctx.log(line) })
-    if (runId) void ctx.call('runs.patchSettings', { runId, patch: { trainingEngine: engine } }).catch((e: unknown) => ctx.log(`Could not store the training engine: ${String(e)}`))
+    // Weight steps run data-parallel on this many worker threads (1 = this thread); α steps and evaluation stay here.
+    const workers = trainingWorkers()
+    if (runId) void ctx.call('runs.patchSettings', { runId, patch: { trainingEngine: { ...engine, workers } } }).catch((e: unknown) => ctx.log(`Could not store the training engine: ${String(e)}`))
     const ds = await loadDataset(req.dataset, { dataDir })
     const splits: Splits = makeSplits(ds, { seed: req.seed, trainSubset: req.subset.train, validationSubset: req.subset.validation, testSubset: req.subset.test })
     const space = resolveSpace(req, ds.train, ds.classNames.length)
@@ -180,6 +182,7 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
       const epochs = epochsOf(task)
       const { search, space: taskSpace, arch } = modelFor(task)
       try {
+        if (workers > 1) await search.attachTrainer(workers, (line) => ctx.log(`${describe(task)}: ${line}`))
         if (cp.current) search.loadState(cp.current)
         const objective = task.kind === 'search' ? { table, loss: { form: items[task.i].form, target: items[task.i].target, lambda: items[task.i].lambda ?? undefined } } : undefined
         const phase = task.kind === 'warmup' ? 'warmup' : task.kind === 'search' ? 'search' : 'train'
@@ -196,7 +199,7 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
             recordStep(history, k, () => ({ kind: task.kind, label: describe(task), target: item?.target ?? null, lambda: item?.lambda ?? null }), e + 1, { ...p, probabilities })
             saveHistory(history, p.step >= p.stepsPerEpoch)
           }
-          search.runEpoch(splits.train, splits.validation, { phase, epoch: e, epochs, objective, signal: ctx.signal, onStep })
+          await search.runEpoch(splits.train, splits.validation, { phase, epoch: e, epochs, objective, signal: ctx.signal, onStep })
           cp.epochsDone = e + 1
           cp.current = search.saveState()
           await ctx.checkpoint(cp)
@@ -252,7 +255,7 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
         if (!tasks.slice(k + 1).some((t) => t.kind === 'search')) cp.warm = null
         await ctx.checkpoint(cp)
       } finally {
-        search.dispose()
+        await search.close()
       }
     }
     const accuracies = cp.candidates.filter((c) => c.architecture.origin.kind === 'search' && c.accuracy !== null).map((c) => c.accuracy as number)

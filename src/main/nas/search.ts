@@ -2,15 +2,30 @@
 // then every training step resamples the binary gates from p and takes an SGD step on the weights (train split), and
 // every k steps (5) resamples the gates and takes an Adam step on α (validation split) against CE and the latency loss.
 // The derived network is argmax p per block. State (weights, α, optimizers, random source) is saved per epoch.
+import * as fs from 'fs'
+import * as path from 'path'
 import * as tf from '@tensorflow/tfjs'
 import { LabError } from '../../shared/errors'
 import { iterateBatches, type Batch, type SplitView } from '../data/splits'
-import { weightsFromJson, weightsToJson, type WeightsJson } from '../model/ir'
+import { weightsFromJson, weightsToJson, type Weights, type WeightsJson } from '../model/ir'
+import { ParallelTrainer } from '../model/train/parallel'
 import { AlphaAdam, alphaGradFromGates, initAlpha, rescaleTwoPath, sampleGates, sampleIndex, softmax, type GateMode } from './gates'
 import { combineAlphaGrad, expectedCost, expectedCostGrad, latencyLoss, type CostTable, type LatencyLossSettings } from './latency-loss'
 import { SavableRng } from './random'
 import { WeightSgd } from './sgd'
 import { Supernet, type BatchStat, type ConvUnit } from './supernet'
+import { statKeys, type SupernetLossOptions, type SupernetStepContext } from './supernet-loss'
+
+/** The supernet loss module for training workers: the bundled .js beside the bundle (or its chunks), else the source. */
+function supernetLossModule(): string {
+  const candidates = [path.join(__dirname, 'supernet-loss.js'), path.join(__dirname, '..', 'supernet-loss.js'), path.join(__dirname, 'supernet-loss.ts')]
+  const found = candidates.find((f) => fs.existsSync(f))
+  if (!found) throw new LabError('internal', `The supernet's training module was not found (looked in ${candidates.join(', ')}).`)
+  return found
+}
+
+/** Running statistics are the main thread's (moved from the workers' batch statistics), never the trainer's copy. */
+const isRunningStat = (key: string): boolean => key.endsWith('/mean') || key.endsWith('/var')
 
 export interface SearchSettings {
   batchSize: number
@@ -75,6 +90,11 @@ export class ProxylessSearch {
   readonly sgd: WeightSgd
   readonly rng: SavableRng
 
+  /** Data-parallel weight steps (attachTrainer); null = this thread trains. */
+  private trainer: ParallelTrainer | null = null
+  /** The trainer has stepped since this thread's variables last took its weights. */
+  private stale = false
+
   constructor(
     readonly net: Supernet,
     readonly settings: SearchSettings
@@ -115,8 +135,74 @@ export class ProxylessSearch {
     return { ce, correct }
   }
 
+  /**
+   * Moves the weight steps onto `workers` training threads (one replica of this supernet each; gradients averaged,
+   * one SGD step with this search's momentum and weight decay). Batch norm then normalises each worker's shard by its
+   * own statistics. The α step, evaluation and export stay on this thread, which takes the trainer's weights first.
+   */
+  async attachTrainer(workers: number, log: (line: string) => void = () => undefined): Promise<void> {
+    if (this.trainer) return
+    const values = this.net.snapshot()
+    const options: SupernetLossOptions = { space: this.net.space, opsPerBlock: this.net.blocks.map((b) => [...b.ops]) }
+    this.trainer = await ParallelTrainer.create({
+      layout: { params: [...this.net.variables].map(([key, v]) => ({ key, shape: [...v.shape] })), inputShape: [...this.net.space.inputShape] },
+      weights: values,
+      workers,
+      seed: this.settings.seed,
+      optimizer: { kind: 'sgd', lr: this.settings.lr, momentum: this.settings.momentum, weightDecay: this.settings.weightDecay },
+      decay: (key) => key.endsWith('/kernel'), // as WeightSgd: kernels only
+      loss: { module: supernetLossModule(), options },
+      log
+    })
+    // Velocity this thread's optimizer had (a state loaded before attaching) moves to the trainer.
+    const velocity = this.sgd.state()
+    if (velocity.size > 0) this.trainer.loadOptimizerState([velocity])
+    this.sgd.dispose()
+  }
+
+  /** Worker threads training the weights (1 = this thread). */
+  get trainingWorkers(): number {
+    return this.trainer?.workerCount ?? 1
+  }
+
+  /** This thread's variables take the trainer's weights (not the running statistics, which live here). */
+  private sync(): void {
+    if (!this.trainer || !this.stale) return
+    const w = this.trainer.getWeights()
+    for (const k of [...w.keys()]) if (isRunningStat(k)) w.delete(k)
+    this.net.load(w)
+    this.stale = false
+  }
+
+  /** One weight step along `choice`, on the trainer's workers when attached, else here. */
+  async weightStepAsync(batch: Batch, choice: readonly number[], lr: number): Promise<{ ce: number; correct: number }> {
+    if (!this.trainer) return this.weightStep(batch, choice, lr)
+    const keys = [...this.net.trainableFor(choice).keys()]
+    const context: SupernetStepContext = { choice: [...choice] }
+    const ce = await this.trainer.trainStep(batch.x, batch.y, { update: keys, gradients: 'update', lr, context })
+    this.stale = true
+    // Running statistics ← EMA of the chunk-averaged batch statistics of the units on this path.
+    const units = keys.filter((k) => k.endsWith('/kernel') && k !== 'logits/kernel').map((k) => k.slice(0, -'/kernel'.length))
+    const batchStats = this.trainer.lastGradientOf(units.flatMap(statKeys))
+    const stats: BatchStat[] = units.map((u) => {
+      const [meanKey, varKey] = statKeys(u)
+      const unit = this.unitByKey(u)
+      return { unit, mean: tf.tensor(batchStats.get(meanKey) as Float32Array, unit.runMean.shape), variance: tf.tensor(batchStats.get(varKey) as Float32Array, unit.runVar.shape) }
+    })
+    Supernet.updateRunningStats(stats)
+    return { ce, correct: this.trainer.lastCorrect ?? 0 }
+  }
+
+  private unitByKey(key: string): ConvUnit {
+    const all = [this.net.stem, ...this.net.first, ...this.net.blocks.flatMap((b) => b.units.flat()), this.net.head]
+    const u = all.find((x) => x.key === key)
+    if (!u) throw new LabError('internal', `The supernet has no unit "${key}".`)
+    return u
+  }
+
   /** One Adam step on α from a validation batch (Eq. 4 for CE through the gates, exact for E[lat]). */
   archStep(batch: Batch, objective: ArchObjective): { loss: number; ce: number; cost: number } {
+    this.sync()
     const samples = this.alpha.map((a) => sampleGates(a, this.settings.gateMode, this.rng.next))
     const active = samples.map((s) => s.active)
     const involved = samples.map((s) => s.involved)
@@ -130,7 +216,7 @@ export class ProxylessSearch {
   }
 
   /** One epoch of the phase: warm-up (random paths), search (alternating), or train (the only path). */
-  runEpoch(train: SplitView, validation: SplitView | null, opts: EpochOptions): { loss: number; accuracy: number } {
+  async runEpoch(train: SplitView, validation: SplitView | null, opts: EpochOptions): Promise<{ loss: number; accuracy: number }> {
     const { batchSize, seed, archEvery } = this.settings
     const batches = [...iterateBatches(train, { batchSize, seed, epoch: opts.epoch + (opts.phase === 'search' ? 1000 : 0), shuffle: true, dropLast: train.indices.length >= batchSize })]
     if (batches.length === 0) throw new LabError('bad_request', 'The training split is empty; choose a larger training subset.')
@@ -148,7 +234,7 @@ export class ProxylessSearch {
     let ceSum = 0
     let correct = 0
     let seen = 0
-    batches.forEach((batch, step) => {
+    for (const [step, batch] of batches.entries()) {
       opts.signal?.throwIfAborted()
       const globalStep = opts.epoch * batches.length + step
       const lr = 0.5 * this.settings.lr * (1 + Math.cos((Math.PI * globalStep) / total)) // cosine schedule
@@ -158,7 +244,7 @@ export class ProxylessSearch {
           : opts.phase === 'train'
             ? this.alpha.map(() => 0)
             : this.alpha.map((a) => sampleGates(a, this.settings.gateMode, this.rng.next).active)
-      const r = this.weightStep(batch, choice, lr)
+      const r = await this.weightStepAsync(batch, choice, lr)
       ceSum += r.ce * batch.size
       correct += r.correct
       seen += batch.size
@@ -173,17 +259,19 @@ export class ProxylessSearch {
         expectedCost: opts.objective ? expectedCost(this.alpha, opts.objective.table) : null,
         probabilities: this.probabilities()
       })
-    })
+    }
+    this.sync()
     return { loss: ceSum / seen, accuracy: correct / seen }
   }
 
   saveState(): SearchState {
+    this.sync()
     return {
       alpha: this.alpha.map((a) => [...a]),
       adam: this.adam.state(),
       rng: this.rng.state,
       weights: weightsToJson(this.net.snapshot()),
-      velocity: weightsToJson(this.sgd.state())
+      velocity: weightsToJson(this.trainer ? touchedVelocity(this.trainer.optimizerState()[0]) : this.sgd.state())
     }
   }
 
@@ -192,13 +280,38 @@ export class ProxylessSearch {
     this.adam.load(s.adam)
     this.rng.state = s.rng
     this.net.load(weightsFromJson(s.weights))
-    this.sgd.load(weightsFromJson(s.velocity), this.net.variables)
+    if (this.trainer) {
+      this.trainer.setWeights(this.net.snapshot())
+      const velocity = weightsFromJson(s.velocity)
+      for (const k of [...velocity.keys()]) if (!this.net.variables.has(k)) velocity.delete(k)
+      this.trainer.loadOptimizerState([velocity])
+      this.stale = false
+    } else {
+      this.sgd.load(weightsFromJson(s.velocity), this.net.variables)
+    }
+  }
+
+  /** Stops the training workers (if attached) and frees the variables. */
+  async close(): Promise<void> {
+    const t = this.trainer
+    this.trainer = null
+    await t?.dispose()
+    this.dispose()
   }
 
   dispose(): void {
+    if (this.trainer) void this.trainer.dispose()
+    this.trainer = null
     this.sgd.dispose()
     this.net.dispose()
   }
+}
+
+/** Velocity of the parameters a step has moved (the rest is zero), as WeightSgd keeps it: the checkpoint stays small. */
+function touchedVelocity(all: Weights): Weights {
+  const out: Weights = new Map()
+  for (const [k, v] of all) if (!isRunningStat(k) && v.some((x) => x !== 0)) out.set(k, v)
+  return out
 }
 
 /**

@@ -55,6 +55,12 @@ export interface SupernetOptions {
   seed: number
   /** Restrict each block to these ops (e.g. a derived architecture: one op per block). Default: all candidates. */
   opsPerBlock?: BlockOp[][]
+  /**
+   * Use these variables (keyed as `variables` below) instead of making new ones: a training worker's replica of a
+   * supernet whose values live elsewhere. Every key must be there with the right shape; the supernet does not
+   * dispose them.
+   */
+  variables?: Map<string, tf.Variable>
 }
 
 export class Supernet {
@@ -66,9 +72,11 @@ export class Supernet {
   readonly classifier: { kernel: tf.Variable; bias: tf.Variable }
   /** Every variable by unit key + '/kernel' | '/gamma' | '/beta' | '/mean' | '/var', and 'logits/kernel' | 'logits/bias'. */
   readonly variables = new Map<string, tf.Variable>()
+  private readonly external: Map<string, tf.Variable> | null
 
   constructor(space: SearchSpace, opts: SupernetOptions) {
     this.space = space
+    this.external = opts.variables ?? null
     const rng = new SavableRng(opts.seed)
     const unit = (key: string, layer: string, depthwise: boolean, kernelSize: number, stride: number, cin: number, cout: number, act: boolean, gamma0 = 1): ConvUnit => {
       const shape = depthwise ? [kernelSize, kernelSize, cin, 1] : [kernelSize, kernelSize, cin, cout]
@@ -122,6 +130,12 @@ export class Supernet {
   }
 
   private add(key: string, values: Float32Array, shape: number[], trainable: boolean): tf.Variable {
+    if (this.external) {
+      const v = this.external.get(key)
+      if (!v || v.shape.join('x') !== shape.join('x')) throw new LabError('internal', `The supernet replica needs variable "${key}" of shape [${shape.join(', ')}]; it got ${v ? `[${v.shape.join(', ')}]` : 'none'}.`)
+      this.variables.set(key, v)
+      return v
+    }
     const v = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), trainable))
     this.variables.set(key, v)
     return v
@@ -340,7 +354,7 @@ export class Supernet {
   }
 
   dispose(): void {
-    for (const v of this.variables.values()) v.dispose()
+    if (!this.external) for (const v of this.variables.values()) v.dispose()
     this.variables.clear()
   }
 }

@@ -105,7 +105,7 @@ describe('search on host', () => {
     const history = await searchHandlers(lab)['search.history']({ runId: result.runId })
     expect(history.state).toBe('succeeded')
     // The search trained on the engine's choice here (no tfjs-node): wasm with the native kernels, and says so.
-    expect(history.trainingEngine).toEqual({ backend: 'wasm', nativeKernels: true })
+    expect(history.trainingEngine).toEqual({ backend: 'wasm', nativeKernels: true, workers: os.cpus().length }) // weight steps data-parallel, one worker per core
     expect(history.phases.map((p) => p?.kind)).toEqual(['warmup', 'search', 'retrain', 'baseline'])
     expect(history.points.filter((p) => p.epochEnd)).toHaveLength(4)
     const steps = history.points.map((p) => p.step)

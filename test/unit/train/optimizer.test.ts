@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs'
 import { createRng, normal } from '../../../src/main/model/rng'
 import { SgdMomentum } from '../../../src/main/model/tfjs'
-import { createOptimizer } from '../../../src/main/model/train/optimizer'
+import { createOptimizer, rangesOf } from '../../../src/main/model/train/optimizer'
 
 const N = 50
 const rng = createRng(21)
@@ -68,9 +68,14 @@ describe('flat optimizers', () => {
       }
       return x
     })
-    for (const mask of masks) opt.apply(w, Float64Array.from(grads), Uint8Array.from(mask))
+    for (const mask of masks) opt.apply(w, Float64Array.from(grads), rangesOf(mask))
     expected.forEach((e, i) => expect(w[i]).toBeCloseTo(e, 6))
     expect(w[5]).toBe(1) // never unfrozen
+  })
+
+  it('turns a mask into ranges', () => {
+    expect(rangesOf([1, 1, 0, 1, 0, 0, 1])).toEqual([[0, 2], [3, 4], [6, 7]])
+    expect(rangesOf([0, 0])).toEqual([])
   })
 
   it('refuses a non-positive learning rate with a sentence', () => {

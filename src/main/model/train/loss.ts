@@ -10,6 +10,19 @@ export interface StepContext {
   step: number
   /** Seed for anything random in this step (e.g. NAS path sampling), identical in every worker. */
   seed: number
+  /** What the caller passed as the step's `context` (structured-cloned), e.g. the NAS path of this step. */
+  extra?: unknown
+}
+
+/** What a loss reports about the chunk it just computed, besides the loss and the gradients. */
+export interface ChunkAux {
+  /**
+   * Values for parameters that get no gradient (e.g. batch-norm batch statistics): written where their gradient
+   * would go and averaged over chunks like gradients, so the caller reads them with lastGradientOf().
+   */
+  values?: Map<string, Float32Array>
+  /** Correct top-1 predictions in the chunk. */
+  correct?: number
 }
 
 export interface TrainingLoss {
@@ -17,11 +30,14 @@ export interface TrainingLoss {
   loss(xs: tf.Tensor, labels: tf.Tensor1D, ctx: StepContext): tf.Scalar
   /** Class scores [B, classes] for evaluation. */
   logits(xs: tf.Tensor, ctx: StepContext): tf.Tensor
+  /** Called once after each loss() whose gradient was taken, before the next one. */
+  aux?(): ChunkAux
   dispose?(): void
 }
 
 export interface LossFactoryContext {
-  net: Network
+  /** The IR network, or null when the trainer was created from a parameter layout (then the module knows its model). */
+  net: Network | null
   /** One variable per trainable parameter, keyed as the IR weights (`<layer>/kernel`, `<layer>/bias`). */
   params: Map<string, tf.Variable>
   /** Whatever the creator passed as `loss.options` (structured-cloned into the worker). */
@@ -46,6 +62,7 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor1D): tf.
 
 /** The default: the IR network's forward pass and softmax cross-entropy. */
 export const createTrainingLoss: TrainingLossFactory = ({ net, params }) => {
+  if (!net) throw new Error('The default training loss needs an IR network; a trainer created from a parameter layout needs a loss module.')
   const forward = buildForward(net, params)
   return {
     loss: (xs, labels) => softmaxCrossEntropy(forward(xs), labels),

@@ -6,27 +6,66 @@ export type OptimizerConfig =
   | { kind: 'sgd'; lr: number; momentum?: number; weightDecay?: number }
   | { kind: 'adam'; lr: number; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number }
 
-export interface FlatOptimizer {
-  /** w ← update(w, g), in place; where `mask` is given, only elements with mask[i] = 1 (and their state) change. */
-  apply(weights: Float32Array, grad: Float64Array, mask?: Uint8Array): void
+/** Elements [start, end) of the flat parameter vector. */
+export type Range = readonly [number, number]
+
+/** The ranges where mask[i] = 1. */
+export function rangesOf(mask: ArrayLike<number>): Range[] {
+  const out: Range[] = []
+  for (let i = 0; i < mask.length; ) {
+    if (!mask[i]) {
+      i++
+      continue
+    }
+    const start = i
+    while (i < mask.length && mask[i]) i++
+    out.push([start, i])
+  }
+  return out
 }
 
-export function createOptimizer(cfg: OptimizerConfig, size: number): FlatOptimizer {
+export interface FlatOptimizer {
+  /**
+   * w ← update(w, g), in place; where `ranges` is given, only those elements (and their state) change (a supernet
+   * step updates one path of a million parameters, so the others are not even visited).
+   * `lr` overrides the configured learning rate for this step (schedules).
+   */
+  apply(weights: Float32Array, grad: Float64Array, ranges?: readonly Range[], lr?: number): void
+  /** The optimizer's per-element state (SGD: [velocity]; Adam: [m, v, step counts]), fresh copies. */
+  exportState(): Float32Array[]
+  /** Restores what exportState gave (same sizes). */
+  importState(state: readonly Float32Array[]): void
+}
+
+/**
+ * `decay[i]` = 1 where weight decay applies (e.g. kernels but not batch-norm γ/β); default everywhere.
+ */
+export function createOptimizer(cfg: OptimizerConfig, size: number, decay?: Uint8Array): FlatOptimizer {
   if (!(cfg.lr > 0)) throw new LabError('bad_request', `The learning rate must be positive, got ${cfg.lr}.`, 'optimizer.lr')
-  const wd = cfg.weightDecay ?? 0
+  const wdAll = cfg.weightDecay ?? 0
+  const restore = (targets: Float32Array[], state: readonly Float32Array[]): void => {
+    if (state.length !== targets.length || state.some((a, i) => a.length !== targets[i].length)) {
+      throw new LabError('bad_request', `The saved optimizer state does not fit this optimizer (${targets.length} arrays of ${size} values expected).`, 'optimizer')
+    }
+    state.forEach((a, i) => targets[i].set(a))
+  }
   if (cfg.kind === 'sgd') {
     // torch.optim.SGD: v ← μ·v + g; w ← w − lr·v (the first step has v = g).
     const mu = cfg.momentum ?? 0
     const v = new Float32Array(size)
     return {
-      apply(w, g, mask) {
-        for (let i = 0; i < size; i++) {
-          if (mask && !mask[i]) continue
-          const gi = g[i] + wd * w[i]
-          v[i] = mu * v[i] + gi
-          w[i] -= cfg.lr * v[i]
+      apply(w, g, ranges = [[0, size]], lr = cfg.lr) {
+        for (const [start, end] of ranges) {
+          for (let i = start; i < end; i++) {
+            const wd = decay && !decay[i] ? 0 : wdAll
+            const gi = g[i] + wd * w[i]
+            v[i] = mu * v[i] + gi
+            w[i] -= lr * v[i]
+          }
         }
-      }
+      },
+      exportState: () => [v.slice()],
+      importState: (state) => restore([v], state)
     }
   }
   if (cfg.kind === 'adam') {
@@ -36,28 +75,36 @@ export function createOptimizer(cfg: OptimizerConfig, size: number): FlatOptimiz
     const eps = cfg.epsilon ?? 1e-8
     const m = new Float32Array(size)
     const v = new Float32Array(size)
-    const t = new Uint32Array(size) // steps per element, so masked (frozen) elements keep their own bias correction
+    const t = new Uint32Array(size) // steps per element, so frozen elements (outside the ranges) keep their own bias correction
     return {
-      apply(w, g, mask) {
+      apply(w, g, ranges = [[0, size]], lr = cfg.lr) {
         // The bias corrections depend on the element's step count only, which is the same for runs of elements
-        // (all of them without a mask): computed when it changes, not per element (Math.pow per element was
+        // (all of them without ranges): computed when it changes, not per element (Math.pow per element was
         // 13 ms a step for 160k parameters, half of a small network's step).
         let lastT = 0
         let c1 = 1
         let c2 = 1
-        for (let i = 0; i < size; i++) {
-          if (mask && !mask[i]) continue
-          const ti = ++t[i]
-          if (ti !== lastT) {
-            lastT = ti
-            c1 = 1 - Math.pow(b1, ti)
-            c2 = 1 - Math.pow(b2, ti)
+        for (const [start, end] of ranges) {
+          for (let i = start; i < end; i++) {
+            const ti = ++t[i]
+            if (ti !== lastT) {
+              lastT = ti
+              c1 = 1 - Math.pow(b1, ti)
+              c2 = 1 - Math.pow(b2, ti)
+            }
+            const wd = decay && !decay[i] ? 0 : wdAll
+            const gi = g[i] + wd * w[i]
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            w[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps)
           }
-          const gi = g[i] + wd * w[i]
-          m[i] = b1 * m[i] + (1 - b1) * gi
-          v[i] = b2 * v[i] + (1 - b2) * gi * gi
-          w[i] -= (cfg.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps)
         }
+      },
+      exportState: () => [m.slice(), v.slice(), Float32Array.from(t)],
+      importState: (state) => {
+        const steps = new Float32Array(size)
+        restore([m, v, steps], state)
+        for (let i = 0; i < size; i++) t[i] = steps[i]
       }
     }
   }

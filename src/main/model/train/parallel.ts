@@ -16,16 +16,26 @@ import { Worker } from 'worker_threads'
 import { LabError } from '../../../shared/errors'
 import type { TrainingBackend } from '../backend'
 import { initWeights, networkToJson, validateNetwork, weightSpecs, type Network, type Weights } from '../ir'
-import { createOptimizer, type FlatOptimizer, type OptimizerConfig } from './optimizer'
+import { createOptimizer, type FlatOptimizer, type Range, type OptimizerConfig } from './optimizer'
 import type { FromWorker, ParamSlot, ToWorker, WorkerInit, WorkerMemory } from './protocol'
 
 export type { OptimizerConfig } from './optimizer'
 export type { WorkerMemory } from './protocol'
 
+/** Parameters of a model that is not an IR network (the NAS supernet): keys, shapes and one image's shape. */
+export interface ParamLayout {
+  params: { key: string; shape: number[] }[]
+  inputShape: number[]
+}
+
 export interface ParallelTrainerOptions {
-  net: Network
-  /** Initial weights (IR keys); default initWeights(net, seed). */
+  /** The IR network to train with the default loss; or give `layout`, `weights` and a `loss` module instead. */
+  net?: Network
+  layout?: ParamLayout
+  /** Initial weights (IR keys, or the layout's keys); default initWeights(net, seed). */
   weights?: Weights
+  /** Where weight decay applies (by key); default every parameter. */
+  decay?: (key: string) => boolean
   /** Worker threads; default the number of CPU cores. */
   workers?: number
   optimizer: OptimizerConfig
@@ -47,6 +57,15 @@ export interface ParallelTrainerOptions {
 export interface StepOptions {
   /** Keys to update this step (others keep their values and optimizer state); default every key. */
   update?: ReadonlySet<string> | readonly string[]
+  /** Learning rate of this step (a schedule); default the optimizer's. */
+  lr?: number
+  /** Given to the loss of every chunk as StepContext.extra (structured-cloned), e.g. the path a NAS step trains. */
+  context?: unknown
+  /**
+   * 'all' (default): workers compute every parameter's gradient, so lastGradient() has them all. 'update': only the
+   * updated keys' (a supernet step trains one path of many; the rest would be work for nothing).
+   */
+  gradients?: 'all' | 'update'
 }
 
 export interface EvaluationResult {
@@ -80,7 +99,7 @@ export function shardRanges(n: number, k: number): [number, number][] {
 }
 
 export class ParallelTrainer {
-  readonly net: Network
+  readonly net: Network | null
   readonly workerCount: number
   /** Backend the workers run (all the same). */
   readonly backend: TrainingBackend
@@ -95,6 +114,7 @@ export class ParallelTrainer {
   private readonly optimizer: FlatOptimizer
   private readonly seed: number
   private readonly imageSize: number
+  private readonly inputShape: number[]
   private images = new Float32Array(new SharedArrayBuffer(0))
   private labels = new Int32Array(new SharedArrayBuffer(0))
   private nextId = 1
@@ -104,6 +124,12 @@ export class ParallelTrainer {
   private readonly pending = new Map<number, Pending>()
   private readonly memory: WorkerMemory[]
   private live: number
+  private correct: number | null = null
+  /** Per worker: keys whose weights changed since that worker was last told ('all' at the start). */
+  private readonly stale: (Set<string> | 'all')[]
+  /** The last step's chunks: their share of the batch, for reading chunk-averaged values later. */
+  private lastShares: number[] = []
+  private readonly slotByKey: Map<string, ParamSlot>
 
   private constructor(
     opts: ParallelTrainerOptions,
@@ -111,7 +137,7 @@ export class ParallelTrainer {
     ready: Extract<FromWorker, { type: 'ready' }>[],
     shared: { slots: ParamSlot[]; weights: Float32Array; counter: SharedArrayBuffer; paramCount: number; optimizer: FlatOptimizer }
   ) {
-    this.net = opts.net
+    this.net = opts.net ?? null
     this.workerCount = workers.length
     this.backend = ready[0].backend
     this.nativeKernels = ready[0].nativeKernels
@@ -123,8 +149,11 @@ export class ParallelTrainer {
     this.grad = new Float64Array(shared.paramCount)
     this.optimizer = shared.optimizer
     this.seed = opts.seed ?? 1
-    this.imageSize = opts.net.input.shape.reduce((a, b) => a * b, 1)
+    this.inputShape = opts.net ? opts.net.input.shape : (opts.layout as ParamLayout).inputShape
+    this.imageSize = this.inputShape.reduce((a, b) => a * b, 1)
     this.memory = ready.map((r) => r.memory)
+    this.stale = workers.map(() => 'all' as const)
+    this.slotByKey = new Map(shared.slots.map((sl) => [sl.key, sl]))
     this.live = workers.length
     workers.forEach((w) => {
       w.on('message', (m: FromWorker) => this.onMessage(m))
@@ -141,29 +170,51 @@ export class ParallelTrainer {
     const seed = opts.seed ?? 1
     const workerCount = opts.workers ?? os.cpus().length
     if (!Number.isInteger(workerCount) || workerCount < 1) throw new LabError('bad_request', `Workers must be a whole number of at least 1, got ${workerCount}.`, 'workers')
-    const shapes = validateNetwork(opts.net, opts.weights)
-    const init = opts.weights ?? initWeights(opts.net, seed)
+    if (!opts.net === !opts.layout) throw new LabError('bad_request', 'Give the trainer either an IR network or a parameter layout with weights and a loss module, not both.')
+    let specs: { key: string; shape: number[] }[]
+    let init: Weights
+    if (opts.net) {
+      const shapes = validateNetwork(opts.net, opts.weights)
+      specs = weightSpecs(opts.net, shapes)
+      init = opts.weights ?? initWeights(opts.net, seed)
+    } else {
+      const layout = opts.layout as ParamLayout
+      if (!opts.weights || !opts.loss) throw new LabError('bad_request', 'A trainer created from a parameter layout needs its initial weights and a loss module.')
+      specs = layout.params
+      init = opts.weights
+      for (const p of specs) {
+        const w = init.get(p.key)
+        const size = p.shape.reduce((a, b) => a * b, 1)
+        if (!w || w.length !== size) throw new LabError('bad_request', `Initial weights for "${p.key}" must hold ${size} values; got ${w ? w.length : 'none'}.`, 'weights')
+      }
+    }
     const slots: ParamSlot[] = []
     let paramCount = 0
-    for (const s of weightSpecs(opts.net, shapes)) {
+    for (const s of specs) {
       const size = s.shape.reduce((a, b) => a * b, 1)
       slots.push({ key: s.key, shape: s.shape, offset: paramCount, size })
       paramCount += size
     }
     // Everything that can be refused is checked before any thread starts.
     if (opts.chunk !== undefined && !(Number.isInteger(opts.chunk) && opts.chunk >= 1)) throw new LabError('bad_request', `The chunk size must be a whole number of at least 1, got ${opts.chunk}.`, 'chunk')
-    const optimizer = createOptimizer(opts.optimizer, paramCount)
+    let decayMask: Uint8Array | undefined
+    if (opts.decay) {
+      decayMask = new Uint8Array(paramCount)
+      for (const sl of slots) if (opts.decay(sl.key)) decayMask.fill(1, sl.offset, sl.offset + sl.size)
+    }
+    const optimizer = createOptimizer(opts.optimizer, paramCount, decayMask)
     const weightsSab = new SharedArrayBuffer(paramCount * 4)
     const weights = new Float32Array(weightsSab)
     for (const s of slots) weights.set(init.get(s.key) as Float32Array, s.offset)
     const counter = new SharedArrayBuffer(4)
     const script = workerScript()
-    const netJson = networkToJson(opts.net)
+    const netJson = opts.net ? networkToJson(opts.net) : null
+    const inputShape = opts.net ? opts.net.input.shape : (opts.layout as ParamLayout).inputShape
     const workers: Worker[] = []
     const ready = await Promise.all(
       Array.from({ length: workerCount }, (_, index) => {
         const data: WorkerInit = {
-          index, netJson, slots, paramCount, weights: weightsSab, counter,
+          index, netJson, inputShape, slots, paramCount, weights: weightsSab, counter,
           backend: opts.backend, nativeKernels: opts.nativeKernels, lossModule: opts.loss?.module, lossOptions: opts.loss?.options
         }
         const w = new Worker(script.file, { execArgv: script.execArgv, workerData: data })
@@ -221,7 +272,7 @@ export class ParallelTrainer {
   private load(xs: Float32Array, labels: ArrayLike<number>): number {
     const n = labels.length
     if (xs.length !== n * this.imageSize) {
-      throw new LabError('bad_request', `Expected ${n} images of ${this.imageSize} values (${this.net.input.shape.join('x')}), got ${xs.length} values for ${n} labels.`)
+      throw new LabError('bad_request', `Expected ${n} images of ${this.imageSize} values (${this.inputShape.join('x')}), got ${xs.length} values for ${n} labels.`)
     }
     if (this.labels.length < n) {
       this.images = new Float32Array(new SharedArrayBuffer(n * this.imageSize * 4))
@@ -233,13 +284,37 @@ export class ParallelTrainer {
     return n
   }
 
-  private maskFor(update: StepOptions['update']): Uint8Array | undefined {
+  /** The update's keys (validated) and their ranges in the flat vector; undefined = every parameter. */
+  private updateOf(update: StepOptions['update']): { keys: string[]; ranges: Range[] } | undefined {
     if (!update) return undefined
-    const keys = new Set(update)
-    const mask = new Uint8Array(this.paramCount)
-    for (const s of this.slots) if (keys.has(s.key)) mask.fill(1, s.offset, s.offset + s.size)
-    for (const k of keys) if (!this.slots.some((s) => s.key === k)) throw new LabError('bad_request', `"${k}" is not a parameter of this trainer.`, 'update')
-    return mask
+    const keys = [...new Set(update)]
+    for (const k of keys) if (!this.slotByKey.has(k)) throw new LabError('bad_request', `"${k}" is not a parameter of this trainer.`, 'update')
+    // Merged [start, end) ranges of the keys' slots, in offset order (no mask over a million parameters).
+    const slots = keys.map((k) => this.slotByKey.get(k) as ParamSlot).sort((x, y) => x.offset - y.offset)
+    const ranges: [number, number][] = []
+    for (const sl of slots) {
+      const last = ranges[ranges.length - 1]
+      if (last && last[1] === sl.offset) last[1] += sl.size
+      else ranges.push([sl.offset, sl.offset + sl.size])
+    }
+    return { keys, ranges }
+  }
+
+  /** Marks keys (or everything) as changed for every worker. */
+  private changed(keys: readonly string[] | 'all'): void {
+    for (let i = 0; i < this.stale.length; i++) {
+      const st = this.stale[i]
+      if (st === 'all') continue
+      if (keys === 'all') this.stale[i] = 'all'
+      else for (const k of keys) st.add(k)
+    }
+  }
+
+  /** What worker i must reload before its next computation; resets its record. */
+  private takeReload(i: number): string[] | 'all' {
+    const st = this.stale[i]
+    this.stale[i] = new Set()
+    return st === 'all' ? 'all' : [...st]
   }
 
   /**
@@ -259,30 +334,96 @@ export class ParallelTrainer {
       for (const w of this.workers) w.postMessage({ type: 'grads', grads: this.gradRows.buffer } satisfies ToWorker)
     }
     Atomics.store(this.counter, 0, 0)
-    const replies = await Promise.all(this.workers.map((_, i) => this.request(i, { type: 'step', id: this.nextId++, n, chunk, step: this.step, seed: stepSeed })))
+    if (opts.lr !== undefined && !(opts.lr >= 0)) throw new LabError('bad_request', `The learning rate must be 0 or more, got ${opts.lr}.`, 'lr')
+    const update = this.updateOf(opts.update)
+    const replies = await Promise.all(
+      this.workers.map((_, i) => this.request(i, { type: 'step', id: this.nextId++, n, chunk, step: this.step, seed: stepSeed, context: opts.context, update: opts.gradients === 'update' ? update?.keys : undefined, reload: this.takeReload(i) }))
+    )
     const chunkLoss = new Float64Array(chunks)
     const done = new Uint8Array(chunks)
+    let correct: number | null = 0
     replies.forEach((r, i) => {
       if (r.type !== 'stepped') return
-      for (const [c, l] of r.losses) {
+      for (const [c, l, k] of r.losses) {
         chunkLoss[c] = l
         done[c] = 1
+        correct = correct === null || Number.isNaN(k) ? null : correct + k
       }
       this.memory[i] = r.memory
     })
-    // Fixed-order weighted average: chunk 0 first, then 1, ... whichever worker computed them, whenever.
-    this.grad.fill(0)
+    // Fixed-order weighted average: chunk 0 first, then 1, ... whichever worker computed them, whenever. Only the
+    // updated parameters: a supernet step touches one path of a million parameters.
+    const ranges: readonly Range[] = update?.ranges ?? [[0, p]]
+    const shares: number[] = []
     let loss = 0
     for (let c = 0; c < chunks; c++) {
       if (!done[c]) throw new LabError('internal', `Chunk ${c} of step ${this.step} was not computed by any worker.`)
-      const share = (Math.min(n, (c + 1) * chunk) - c * chunk) / n
-      const row = this.gradRows.subarray(c * p, (c + 1) * p)
-      for (let j = 0; j < p; j++) this.grad[j] += share * row[j]
-      loss += share * chunkLoss[c]
+      shares.push((Math.min(n, (c + 1) * chunk) - c * chunk) / n)
+      loss += shares[c] * chunkLoss[c]
     }
-    this.optimizer.apply(this.weights, this.grad, this.maskFor(opts.update))
+    for (const [start, end] of ranges) {
+      this.grad.fill(0, start, end)
+      for (let c = 0; c < chunks; c++) {
+        const row = this.gradRows.subarray(c * p, (c + 1) * p)
+        const share = shares[c]
+        for (let j = start; j < end; j++) this.grad[j] += share * row[j]
+      }
+    }
+    this.lastShares = shares
+    this.optimizer.apply(this.weights, this.grad, ranges, opts.lr)
+    this.changed(update ? update.keys : 'all')
+    this.correct = correct
     this.step++
     return loss
+  }
+
+  /** Correct top-1 predictions in the last step's batch, where the loss reports them (ChunkAux.correct); else null. */
+  get lastCorrect(): number | null {
+    return this.correct
+  }
+
+  /**
+   * The last step's chunk-averaged gradient (or ChunkAux value) of some keys, as fresh copies. After a step with
+   * `gradients: 'update'`, only the updated keys and the keys its loss reported hold this step's values.
+   */
+  lastGradientOf(keys: Iterable<string>): Weights {
+    const out: Weights = new Map()
+    const p = this.paramCount
+    for (const k of keys) {
+      const s = this.slotByKey.get(k)
+      if (!s) throw new LabError('bad_request', `"${k}" is not a parameter of this trainer.`, 'keys')
+      const acc = new Float64Array(s.size)
+      this.lastShares.forEach((share, c) => {
+        const row = this.gradRows.subarray(c * p + s.offset, c * p + s.offset + s.size)
+        for (let j = 0; j < s.size; j++) acc[j] += share * row[j]
+      })
+      out.set(k, Float32Array.from(acc))
+    }
+    return out
+  }
+
+  /** The optimizer's state per key (SGD: velocity; Adam: m, v and step counts as parts 0..2), fresh copies. */
+  optimizerState(): Weights[] {
+    return this.optimizer.exportState().map((flat) => {
+      const out: Weights = new Map()
+      for (const s of this.slots) out.set(s.key, flat.slice(s.offset, s.offset + s.size))
+      return out
+    })
+  }
+
+  /** Restores optimizer state saved by optimizerState(); keys it lacks start from zero. */
+  loadOptimizerState(parts: readonly Weights[]): void {
+    const flat = parts.map((part) => {
+      const a = new Float32Array(this.paramCount)
+      for (const [k, v] of part) {
+        const s = this.slots.find((x) => x.key === k)
+        if (!s) throw new LabError('bad_request', `Saved optimizer state has "${k}", which is not a parameter of this trainer.`, 'optimizer')
+        if (v.length !== s.size) throw new LabError('bad_request', `Saved optimizer state of "${k}" has ${v.length} values; the parameter has ${s.size}.`, 'optimizer')
+        a.set(v, s.offset)
+      }
+      return a
+    })
+    this.optimizer.importState(flat)
   }
 
   /** Mean softmax cross-entropy and accuracy over the given images (split across workers, chunks of `chunk`). */
@@ -292,7 +433,7 @@ export class ParallelTrainer {
     if (n === 0) return { loss: NaN, accuracy: NaN, count: 0 }
     const shards = shardRanges(n, this.workerCount)
     const replies = await Promise.all(
-      shards.map(([start, end], i) => (end > start ? this.request(i, { type: 'eval', id: this.nextId++, start, end, chunk, seed: this.seed }) : Promise.resolve(null)))
+      shards.map(([start, end], i) => (end > start ? this.request(i, { type: 'eval', id: this.nextId++, start, end, chunk, seed: this.seed, reload: this.takeReload(i) }) : Promise.resolve(null)))
     )
     let lossSum = 0
     let correct = 0
@@ -307,9 +448,7 @@ export class ParallelTrainer {
 
   /** The batch-mean gradient of the last step, per key (fresh copies); for updates done outside the trainer. */
   lastGradient(): Weights {
-    const out: Weights = new Map()
-    for (const s of this.slots) out.set(s.key, Float32Array.from(this.grad.subarray(s.offset, s.offset + s.size)))
-    return out
+    return this.lastGradientOf(this.slots.map((s) => s.key))
   }
 
   /** Overwrites some parameters (keys as in getWeights); the workers use them from the next step on. */
@@ -320,7 +459,8 @@ export class ParallelTrainer {
       if (!s) throw new LabError('bad_request', `"${k}" is not a parameter of this trainer.`, 'weights')
       if (v.length !== s.size) throw new LabError('bad_request', `"${k}" has ${s.size} values; got ${v.length}.`, 'weights')
     }
-    for (const [k, v] of values) this.weights.set(v, (this.slots.find((x) => x.key === k) as ParamSlot).offset)
+    for (const [k, v] of values) this.weights.set(v, (this.slotByKey.get(k) as ParamSlot).offset)
+    this.changed([...values.keys()])
   }
 
   /** Current weights as IR weights (fresh copies). */

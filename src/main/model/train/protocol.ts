@@ -12,7 +12,10 @@ export interface ParamSlot {
 
 export interface WorkerInit {
   index: number
-  netJson: string
+  /** The IR network (JSON), or null when the trainer was given a parameter layout and a loss module instead. */
+  netJson: string | null
+  /** One image's shape [H, W, C]. */
+  inputShape: number[]
   slots: ParamSlot[]
   paramCount: number
   /** Float32 [paramCount]: current weights, written by the main thread between steps. */
@@ -31,8 +34,12 @@ export type ToWorker =
   /** Float32 [chunks * paramCount]: the mean gradient of chunk i goes to row i, whichever worker computes it. */
   | { type: 'grads'; grads: SharedArrayBuffer }
   /** Chunk i is images [i*chunk, min(n, (i+1)*chunk)). */
-  | { type: 'step'; id: number; n: number; chunk: number; step: number; seed: number }
-  | { type: 'eval'; id: number; start: number; end: number; chunk: number; seed: number }
+  /**
+   * `update`: the keys whose gradients the main thread will use (default every key); `reload`: keys whose shared
+   * weights changed since this worker was last told (or 'all'), to load into its variables before computing.
+   */
+  | { type: 'step'; id: number; n: number; chunk: number; step: number; seed: number; context?: unknown; update?: string[]; reload: string[] | 'all' }
+  | { type: 'eval'; id: number; start: number; end: number; chunk: number; seed: number; reload: string[] | 'all' }
   | { type: 'close' }
 
 export interface WorkerMemory {
@@ -48,7 +55,7 @@ export interface WorkerMemory {
 
 export type FromWorker =
   | { type: 'ready'; index: number; backend: TrainingBackend; nativeKernels: boolean; memory: WorkerMemory }
-  /** Mean loss of each chunk this worker took, as [chunk index, loss]. */
-  | { type: 'stepped'; id: number; losses: [number, number][]; memory: WorkerMemory }
+  /** Mean loss of each chunk this worker took, as [chunk index, loss, correct predictions (NaN if the loss does not say)]. */
+  | { type: 'stepped'; id: number; losses: [number, number, number][]; memory: WorkerMemory }
   | { type: 'evaluated'; id: number; lossSum: number; correct: number; memory: WorkerMemory }
   | { type: 'failed'; id: number; message: string }
