@@ -102,6 +102,14 @@ function resolveSpace(req: SearchRequest, image: { height: number; width: number
   return space
 }
 
+/** Fewest images a worker's shard may hold: its batch-norm statistics come from the shard alone. */
+export const MIN_SHARD_IMAGES = 32
+
+/** Training workers for supernet weight steps: the cores available, but no shard below MIN_SHARD_IMAGES. */
+export function supernetWorkers(cores: number, batchSize: number): number {
+  return Math.max(1, Math.min(cores, Math.floor(batchSize / MIN_SHARD_IMAGES)))
+}
+
 export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> = {
   async run(ctx) {
     const { runId, dataDir, ...request } = ctx.params
@@ -110,7 +118,10 @@ export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> 
     // PROXYLESS_LAB_BACKEND names; the run records which, so the window and the CLI can say it.
     const engine = await initTrainingEngine({ log: (line) => ctx.log(line) })
     // Weight steps run data-parallel on this many worker threads (1 = this thread); α steps and evaluation stay here.
-    const workers = trainingWorkers()
+    // Each worker normalises its shard by the shard's own batch-norm statistics, so a shard keeps at least
+    // MIN_SHARD_IMAGES images (batch 64: at most 2 workers, whatever the core count).
+    const workers = supernetWorkers(trainingWorkers(), req.batchSize)
+    if (workers > 1) ctx.log(`Weight steps run on ${workers} training workers (${Math.ceil(req.batchSize / workers)} images each).`)
     if (runId) void ctx.call('runs.patchSettings', { runId, patch: { trainingEngine: { ...engine, workers } } }).catch((e: unknown) => ctx.log(`Could not store the training engine: ${String(e)}`))
     const ds = await loadDataset(req.dataset, { dataDir })
     const splits: Splits = makeSplits(ds, { seed: req.seed, trainSubset: req.subset.train, validationSubset: req.subset.validation, testSubset: req.subset.test })

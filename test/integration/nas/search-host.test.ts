@@ -10,7 +10,7 @@ import { SearchRequestSchema, type SearchResult } from '../../../src/shared/cont
 import { createLab, type Lab } from '../../../src/main/lab'
 import { enumerateBlockConfigs, getSpace } from '../../../src/main/model/space'
 import { searchHandlers } from '../../../src/main/nas/handlers'
-import type { SearchCheckpoint } from '../../../src/main/nas/job'
+import { supernetWorkers, type SearchCheckpoint } from '../../../src/main/nas/job'
 
 let tmp: string
 let dataDir: string
@@ -45,7 +45,7 @@ describe('search on host', () => {
       targetsMs: [0.05],
       lossForm: 'add#linear',
       epochs: { warmup: 1, search: 1, retrain: 1 },
-      batchSize: 32,
+      batchSize: 64, // 2 shards of 32 on 2 cores: the weight steps run on training workers
       subset: { train: 320, validation: 96, test: 64 },
       baselines: [{ op: 'k3e3', widthMult: 0.25 }],
       int8EvalImages: 16,
@@ -105,7 +105,7 @@ describe('search on host', () => {
     const history = await searchHandlers(lab)['search.history']({ runId: result.runId })
     expect(history.state).toBe('succeeded')
     // The search trained on the engine's choice here (no tfjs-node): wasm with the native kernels, and says so.
-    expect(history.trainingEngine).toEqual({ backend: 'wasm', nativeKernels: true, workers: os.cpus().length }) // weight steps data-parallel, one worker per core
+    expect(history.trainingEngine).toEqual({ backend: 'wasm', nativeKernels: true, workers: supernetWorkers(os.cpus().length, 64) }) // weight steps data-parallel
     expect(history.phases.map((p) => p?.kind)).toEqual(['warmup', 'search', 'retrain', 'baseline'])
     expect(history.points.filter((p) => p.epochEnd)).toHaveLength(4)
     const steps = history.points.map((p) => p.step)

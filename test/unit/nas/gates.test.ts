@@ -238,3 +238,15 @@ describe('the α update on a toy problem', () => {
     }
   })
 })
+
+describe('supernet training workers', () => {
+  it('uses the cores but keeps at least 32 images per shard (batch-norm statistics come from the shard)', async () => {
+    const { supernetWorkers } = await import('../../../src/main/nas/job')
+    expect(supernetWorkers(2, 64)).toBe(2)
+    expect(supernetWorkers(16, 64)).toBe(2)
+    expect(supernetWorkers(16, 256)).toBe(8)
+    expect(supernetWorkers(2, 32)).toBe(1)
+    expect(supernetWorkers(1, 256)).toBe(1)
+    expect(supernetWorkers(4, 8)).toBe(1)
+  })
+})
