@@ -164,6 +164,18 @@ void column_sum(const float *x, float *out, int N, int C) {
   }
 }
 
+// Column means: out[c] = mean over n of x[n, c] (batch-norm statistics: a Mean over every axis but the last, which
+// wasm's Mean runs through a transpose).
+EXPORT("column_mean")
+void column_mean(const float *x, float *out, int N, int C) {
+  column_sum(x, out, N, C);
+  if (N <= 0) return;
+  const v128_t inv = wasm_f32x4_splat(1.f / (float)N);
+  int c = 0;
+  for (; c + 4 <= C; c += 4) wasm_v128_store(out + c, wasm_f32x4_mul(wasm_v128_load(out + c), inv));
+  for (; c < C; c++) out[c] *= 1.f / (float)N;
+}
+
 // 1x1 convolution filter gradient: dw[ci, co] = sum over n of x[n, ci] * dy[n, co] (x [N,Cin], dy [N,Cout]).
 // Rows are taken in blocks that stay in cache; inside a block, 4x8 tiles of dw live in registers.
 #define ROW_BLOCK 128
@@ -271,6 +283,107 @@ void relu6_grad_column_sum(const float *dy, const float *y, float *dx, float *su
       const float g = (y[o + c] > 0.f && y[o + c] < 6.f) ? dy[o + c] : 0.f;
       dx[o + c] = g;
       sum[c] += g;
+    }
+  }
+}
+
+// Batch norm in training mode over x [N, C] (every axis but the channel one), optionally followed by relu6:
+//   mean[c] = Σ x / N;  var[c] = Σ (x − mean)² / N (biased, as tf.moments);  invstd[c] = 1 / √(var + eps)
+//   y = (x − mean) · invstd · gamma + beta, clamped to [0, 6] when relu6.
+// Three passes over x (mean, variance, output); mean, var and invstd are outputs the gradient reuses.
+EXPORT("bn_train_forward")
+void bn_train_forward(const float *x, const float *gamma, const float *beta, float *y, float *mean, float *var, float *invstd,
+                      int N, int C, float eps, int relu6) {
+  column_mean(x, mean, N, C);
+  zero(var, C);
+  for (int n = 0; n < N; n++) {
+    const float *r = x + (long)n * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(r + c), wasm_v128_load(mean + c));
+      wasm_v128_store(var + c, wasm_f32x4_add(wasm_v128_load(var + c), wasm_f32x4_mul(d, d)));
+    }
+    for (; c < C; c++) {
+      float d = r[c] - mean[c];
+      var[c] += d * d;
+    }
+  }
+  const float invN = N > 0 ? 1.f / (float)N : 0.f;
+  for (int c = 0; c < C; c++) {
+    var[c] *= invN;
+    invstd[c] = 1.f / __builtin_sqrtf(var[c] + eps);
+  }
+  const v128_t lo = wasm_f32x4_splat(0.f), hi = wasm_f32x4_splat(6.f);
+  for (int n = 0; n < N; n++) {
+    const float *r = x + (long)n * C;
+    float *o = y + (long)n * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t s = wasm_f32x4_mul(wasm_v128_load(invstd + c), wasm_v128_load(gamma + c));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(r + c), wasm_v128_load(mean + c)), s), wasm_v128_load(beta + c));
+      if (relu6) v = wasm_f32x4_pmin(wasm_f32x4_pmax(v, lo), hi);
+      wasm_v128_store(o + c, v);
+    }
+    for (; c < C; c++) {
+      float v = (r[c] - mean[c]) * invstd[c] * gamma[c] + beta[c];
+      if (relu6) v = v < 0.f ? 0.f : (v > 6.f ? 6.f : v);
+      o[c] = v;
+    }
+  }
+}
+
+// Its gradient. g = dy, masked to 0 < y < 6 when relu6 (y: the forward output); x̂ = (x − mean) · invstd:
+//   dbeta[c] = Σ g;  dgamma[c] = Σ g · x̂;  dx = gamma · invstd / N · (N · g − dbeta − x̂ · dgamma)
+// Two passes: the column sums, then dx.
+EXPORT("bn_train_backward")
+void bn_train_backward(const float *dy, const float *x, const float *y, const float *mean, const float *invstd, const float *gamma,
+                       float *dx, float *dgamma, float *dbeta, int N, int C, int relu6) {
+  const v128_t lo = wasm_f32x4_splat(0.f), hi = wasm_f32x4_splat(6.f);
+  zero(dgamma, C);
+  zero(dbeta, C);
+  for (int n = 0; n < N; n++) {
+    const long o = (long)n * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t g = wasm_v128_load(dy + o + c);
+      if (relu6) {
+        v128_t yv = wasm_v128_load(y + o + c);
+        g = wasm_v128_and(g, wasm_v128_and(wasm_f32x4_gt(yv, lo), wasm_f32x4_lt(yv, hi)));
+      }
+      v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + o + c), wasm_v128_load(mean + c)), wasm_v128_load(invstd + c));
+      wasm_v128_store(dbeta + c, wasm_f32x4_add(wasm_v128_load(dbeta + c), g));
+      wasm_v128_store(dgamma + c, wasm_f32x4_add(wasm_v128_load(dgamma + c), wasm_f32x4_mul(g, xh)));
+    }
+    for (; c < C; c++) {
+      float g = dy[o + c];
+      if (relu6 && !(y[o + c] > 0.f && y[o + c] < 6.f)) g = 0.f;
+      float xh = (x[o + c] - mean[c]) * invstd[c];
+      dbeta[c] += g;
+      dgamma[c] += g * xh;
+    }
+  }
+  const float fN = (float)N;
+  const v128_t vN = wasm_f32x4_splat(fN), invN = wasm_f32x4_splat(N > 0 ? 1.f / fN : 0.f);
+  for (int n = 0; n < N; n++) {
+    const long o = (long)n * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t g = wasm_v128_load(dy + o + c);
+      if (relu6) {
+        v128_t yv = wasm_v128_load(y + o + c);
+        g = wasm_v128_and(g, wasm_v128_and(wasm_f32x4_gt(yv, lo), wasm_f32x4_lt(yv, hi)));
+      }
+      v128_t is = wasm_v128_load(invstd + c);
+      v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + o + c), wasm_v128_load(mean + c)), is);
+      v128_t k = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(gamma + c), is), invN);
+      v128_t t = wasm_f32x4_sub(wasm_f32x4_sub(wasm_f32x4_mul(vN, g), wasm_v128_load(dbeta + c)), wasm_f32x4_mul(xh, wasm_v128_load(dgamma + c)));
+      wasm_v128_store(dx + o + c, wasm_f32x4_mul(k, t));
+    }
+    for (; c < C; c++) {
+      float g = dy[o + c];
+      if (relu6 && !(y[o + c] > 0.f && y[o + c] < 6.f)) g = 0.f;
+      float xh = (x[o + c] - mean[c]) * invstd[c];
+      dx[o + c] = gamma[c] * invstd[c] / fN * (fN * g - dbeta[c] - xh * dgamma[c]);
     }
   }
 }

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { LabError } from '../../shared/errors'
 import type { Weights } from '../model/ir'
-import { relu6 } from '../model/kernels/activations'
+import { batchNormTrain, labRelu6 } from '../model/train/forward'
 import { opParams, type Architecture, type BlockOp, type SearchSpace } from '../model/space'
 import { SavableRng } from './random'
 
@@ -177,6 +177,15 @@ export class Supernet {
     const y = u.depthwise
       ? tf.depthwiseConv2d(x, u.kernel as tf.Tensor4D, u.stride, 'same')
       : tf.conv2d(x, u.kernel as tf.Tensor4D, u.stride, 'same')
+    if (mode === 'train') {
+      // The lab's native batch-norm kernel (+ relu6) where registered: one op forward and back.
+      const fused = batchNormTrain(y, u.gamma as tf.Tensor1D, u.beta as tf.Tensor1D, BN_EPS, u.relu6)
+      if (fused) {
+        if (stats) stats.push({ unit: u, mean: fused.mean, variance: fused.variance })
+        else tf.dispose([fused.mean, fused.variance])
+        return fused.y as tf.Tensor4D
+      }
+    }
     let mean: tf.Tensor = u.runMean
     let variance: tf.Tensor = u.runVar
     if (mode === 'train') {
@@ -187,7 +196,7 @@ export class Supernet {
     }
     const scale = tf.mul(u.gamma, tf.rsqrt(tf.add(variance, BN_EPS)))
     const out = tf.add(tf.mul(tf.sub(y, mean), scale), u.beta) as tf.Tensor4D
-    return u.relu6 ? (relu6(out) as tf.Tensor4D) : out
+    return u.relu6 ? (labRelu6(out) as tf.Tensor4D) : out
   }
 
   private opForward(units: ConvUnit[], x: tf.Tensor4D, mode: BnMode, stats: BatchStat[] | null): tf.Tensor4D | null {

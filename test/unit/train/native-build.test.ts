@@ -16,7 +16,7 @@ describe('native kernel build', () => {
     const Module = (globalThis as unknown as { WebAssembly: { Module: (new (b: Uint8Array) => object) & { imports(m: object): Desc[]; exports(m: object): Desc[] } } }).WebAssembly.Module
     const mod = new Module(fs.readFileSync(nativeWasmPath()))
     expect(Module.imports(mod)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }])
-    expect(Module.exports(mod).map((e) => e.name).sort()).toEqual(['column_sum', 'conv_backprop_filter', 'dw_backprop_filter', 'dw_backprop_input', 'matmul_tn', 'relu6_grad', 'relu6_grad_column_sum'])
+    expect(Module.exports(mod).map((e) => e.name).sort()).toEqual(['bn_train_backward', 'bn_train_forward', 'column_mean', 'column_sum', 'conv_backprop_filter', 'dw_backprop_filter', 'dw_backprop_input', 'matmul_tn', 'relu6_grad', 'relu6_grad_column_sum'])
   })
 
   it.skipIf(!hasClang)('native/build.sh rebuilds the committed .wasm byte for byte', () => {

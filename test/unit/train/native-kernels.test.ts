@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs'
 import { createRng, normal, randomInt, type Rng } from '../../../src/main/model/rng'
 import { initTrainingEngine } from '../../../src/main/model/train/engine'
-import { LAB_RELU6_GRAD, LAB_RELU6_GRAD_BIAS } from '../../../src/main/model/train/forward'
+import { LAB_RELU6_GRAD, LAB_RELU6_GRAD_BIAS, batchNormTrain } from '../../../src/main/model/train/forward'
 import { nativeKernels } from '../../../src/main/model/train/native-kernels'
 import { refConv } from '../model/reference'
 
@@ -91,20 +91,66 @@ describe('native kernels against the tfjs cpu backend', () => {
     }
   })
 
-  it('bias-gradient sums over every axis but the last; other sums are unchanged', () => {
+  it.each([['sum', tf.sum], ['mean', tf.mean]] as const)('%s over every axis but the last (bias gradients, batch-norm statistics); other axes are unchanged', (_, reduce) => {
     const rng = createRng(5)
     for (const shape of [[3, 7, 5, 13], [2, 9, 9, 96], [300, 7], [4, 1, 1, 5]]) {
       const x = randn(shape.reduce((a, b) => a * b, 1), rng)
       const axes = shape.slice(0, -1).map((_, i) => i)
       for (const keepDims of [false, true]) {
-        const run = (): tf.Tensor => tf.sum(tf.tensor(x, shape), axes, keepDims)
+        const run = (): tf.Tensor => reduce(tf.tensor(x, shape), axes, keepDims)
         const w = on('wasm', run)
         expect(w.length).toBe(shape[shape.length - 1])
         expect(relError(w, on('cpu', run))).toBeLessThan(1e-4)
       }
-      const other = (): tf.Tensor => tf.sum(tf.tensor(x, shape), -1)
+      const other = (): tf.Tensor => reduce(tf.tensor(x, shape), -1)
       expect(relError(on('wasm', other), on('cpu', other))).toBeLessThan(1e-4)
     }
+  })
+
+  it.each([
+    [[4, 5, 5, 13], false],
+    [[4, 5, 5, 13], true],
+    [[2, 7, 7, 96], true],
+    [[3, 1, 1, 6], false],
+    [[64, 3], true]
+  ] as [number[], boolean][])('batch norm in training mode %j (relu6 %s): output, statistics and every gradient match composed tfjs ops on cpu', (shape, relu6) => {
+    const rng = createRng(shape.reduce((a, b) => a * b, 1) + (relu6 ? 1 : 0))
+    const n = shape.reduce((a, b) => a * b, 1)
+    const C = shape[shape.length - 1]
+    // Scaled so that relu6 clips on both sides; gamma around 2, beta around 1.
+    const x = Float32Array.from(randn(n, rng), (v) => 3 * v + 0.5)
+    const gamma = Float32Array.from(randn(C, rng), (v) => 2 + v)
+    const beta = Float32Array.from(randn(C, rng), (v) => 1 + v)
+    const dy = randn(n, rng)
+    const axes = shape.slice(0, -1).map((_, i) => i)
+    const eps = 1e-3
+    const composed = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+      const m = tf.moments(xx, axes)
+      const out = tf.add(tf.mul(tf.sub(xx, m.mean), tf.mul(g, tf.rsqrt(tf.add(m.variance, eps)))), b)
+      return relu6 ? tf.clipByValue(out, 0, 6) : out
+    }
+    const fused = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+      const r = batchNormTrain(xx, g as tf.Tensor1D, b as tf.Tensor1D, eps, relu6)
+      if (!r) throw new Error('the native batch-norm kernel is not registered')
+      tf.dispose([r.mean, r.variance])
+      return r.y
+    }
+    const inputs = (): tf.Tensor[] => [tf.tensor(x, [...shape]), tf.tensor1d(gamma), tf.tensor1d(beta)]
+    const forward = (f: typeof composed) => (): tf.Tensor => f(...(inputs() as [tf.Tensor, tf.Tensor, tf.Tensor]))
+    const grad = (f: typeof composed, i: number) => (): tf.Tensor =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a, b, c), tf.tensor(dy, [...shape]))))(inputs())[i]
+    expect(relError(on('wasm', forward(fused)), on('cpu', forward(composed)))).toBeLessThan(1e-4)
+    for (const i of [0, 1, 2]) expect(relError(on('wasm', grad(fused, i)), on('cpu', grad(composed, i))), `gradient ${i}`).toBeLessThan(1e-4)
+    // The statistics it returns are the batch's (biased variance, as tf.moments).
+    const stats = on('wasm', () => {
+      const r = batchNormTrain(tf.tensor(x, [...shape]), tf.tensor1d(gamma), tf.tensor1d(beta), eps, relu6) as NonNullable<ReturnType<typeof batchNormTrain>>
+      return tf.concat([r.mean, r.variance])
+    })
+    const ref = on('cpu', () => {
+      const m = tf.moments(tf.tensor(x, [...shape]), axes)
+      return tf.concat([m.mean, m.variance])
+    })
+    expect(relError(stats, ref)).toBeLessThan(1e-4)
   })
 
   it('relu6 gradient is dy where 0 < x < 6 and zero elsewhere', () => {

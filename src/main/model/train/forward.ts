@@ -11,6 +11,43 @@ export const LAB_RELU6 = 'LabRelu6'
 export const LAB_RELU6_GRAD = 'LabRelu6Grad'
 /** (dy, y) → [dy where 0 < y < 6, its sum over every axis but the last]: a fused conv's relu6 and bias gradients. */
 export const LAB_RELU6_GRAD_BIAS = 'LabRelu6GradBias'
+/** (x, gamma, beta; epsilon, relu6) → [y, batch mean, batch variance, 1/√(var + ε)]: batch norm in training mode. */
+export const LAB_BATCH_NORM_TRAIN = 'LabBatchNormTrain'
+/** (dy, x, y, mean, invstd, gamma; relu6) → [dx, dgamma, dbeta]. */
+export const LAB_BATCH_NORM_TRAIN_GRAD = 'LabBatchNormTrainGrad'
+
+export interface BatchNormTrainResult {
+  y: tf.Tensor
+  /** The batch statistics (biased variance, as tf.moments), for the running ones; the caller disposes them. */
+  mean: tf.Tensor1D
+  variance: tf.Tensor1D
+}
+
+/**
+ * Batch norm with batch statistics over every axis but the last, then relu6 if asked, as one native kernel with a
+ * native gradient (x, gamma and beta get gradients; the statistics are returned kept). Null where the lab's native
+ * kernels are not registered on the current backend (the caller composes it from tfjs ops).
+ */
+export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu6: boolean): BatchNormTrainResult | null {
+  if (!tf.getKernel(LAB_BATCH_NORM_TRAIN, tf.getBackend()) || x.dtype !== 'float32') return null
+  let stats: [tf.Tensor1D, tf.Tensor1D] | null = null
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xx, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc]
+    const [y, mean, variance, invstd] = tf.engine().runKernel(LAB_BATCH_NORM_TRAIN, { x: xx, gamma: g, beta: b }, { epsilon, relu6 }) as tf.Tensor[]
+    stats = [tf.keep(mean) as tf.Tensor1D, tf.keep(variance) as tf.Tensor1D]
+    save([xx, y, mean, invstd, g])
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sy, smean, sinvstd, sgamma] = saved
+        return tf.engine().runKernel(LAB_BATCH_NORM_TRAIN_GRAD, { dy: dy as tf.Tensor, x: sx, y: sy, mean: smean, invstd: sinvstd, gamma: sgamma }, { relu6 }) as tf.Tensor[]
+      }
+    }
+  })
+  const y = (op as (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor)(x, gamma, beta)
+  const [mean, variance] = stats as unknown as [tf.Tensor1D, tf.Tensor1D]
+  return { y, mean, variance }
+}
 
 let gradientRegistered = false
 const kernelsOn = new Set<string>()

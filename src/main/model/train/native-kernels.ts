@@ -7,7 +7,7 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import * as tf from '@tensorflow/tfjs'
-import { LAB_RELU6_GRAD, LAB_RELU6_GRAD_BIAS, registerLabRelu6 } from './forward'
+import { LAB_BATCH_NORM_TRAIN, LAB_BATCH_NORM_TRAIN_GRAD, LAB_RELU6_GRAD, LAB_RELU6_GRAD_BIAS, registerLabRelu6 } from './forward'
 
 const WASM_FILE = 'train_kernels.wasm'
 
@@ -32,10 +32,13 @@ export interface NativeKernels {
   dw_backprop_filter(x: number, dy: number, dw: number, B: number, H: number, W: number, C: number, Ho: number, Wo: number, KH: number, KW: number, sh: number, sw: number, pt: number, pl: number): void
   dw_backprop_input(dy: number, f: number, dx: number, B: number, H: number, W: number, C: number, Ho: number, Wo: number, KH: number, KW: number, sh: number, sw: number, pt: number, pl: number): void
   column_sum(x: number, out: number, N: number, C: number): void
+  column_mean(x: number, out: number, N: number, C: number): void
   matmul_tn(x: number, dy: number, dw: number, N: number, Cin: number, Cout: number): void
   conv_backprop_filter(x: number, dy: number, dw: number, B: number, H: number, W: number, Cin: number, Ho: number, Wo: number, Cout: number, KH: number, KW: number, sh: number, sw: number, pt: number, pl: number): void
   relu6_grad(dy: number, x: number, dx: number, n: number): void
   relu6_grad_column_sum(dy: number, y: number, dx: number, sum: number, N: number, C: number): void
+  bn_train_forward(x: number, gamma: number, beta: number, y: number, mean: number, variance: number, invstd: number, N: number, C: number, eps: number, relu6: number): void
+  bn_train_backward(dy: number, x: number, y: number, mean: number, invstd: number, gamma: number, dx: number, dgamma: number, dbeta: number, N: number, C: number, relu6: number): void
 }
 
 /** Where the committed .wasm lives: native/ at the repository root (dev, tests), or beside the bundle. */
@@ -156,19 +159,24 @@ export function registerNativeTrainingKernels(backendName = 'wasm'): boolean {
     return out
   })
 
-  replace('Sum', ({ inputs, attrs }) => {
-    const x = inputs.x as tf.TensorInfo
-    const a = attrs as unknown as { axis: number | number[]; keepDims: boolean }
-    const r = x.shape.length
-    if (x.dtype !== 'float32' || r < 2) return null
-    const axes = (Array.isArray(a.axis) ? a.axis : [a.axis]).map((v) => (v < 0 ? v + r : v)).sort((p, q) => p - q)
-    if (axes.length !== r - 1 || axes.some((v, i) => v !== i)) return null
-    const C = x.shape[r - 1]
-    const N = x.shape.slice(0, r - 1).reduce((p, q) => p * q, 1)
-    const out = backend.makeOutput(a.keepDims ? [...Array(r - 1).fill(1), C] : [C], 'float32')
-    k.column_sum(ptr(x), ptr(out), N, C)
-    return out
-  })
+  // Sum and Mean over every axis but the last (bias gradients, batch-norm statistics) as one pass over rows.
+  const columnReduce = (kernelName: 'Sum' | 'Mean', run: (x: number, out: number, N: number, C: number) => void): void =>
+    replace(kernelName, ({ inputs, attrs }) => {
+      const x = inputs.x as tf.TensorInfo
+      const a = attrs as unknown as { axis: number | number[]; keepDims: boolean }
+      const r = x.shape.length
+      if (x.dtype !== 'float32' || r < 2) return null
+      const axes = (Array.isArray(a.axis) ? a.axis : [a.axis]).map((v) => (v < 0 ? v + r : v)).sort((p, q) => p - q)
+      if (axes.length !== r - 1 || axes.some((v, i) => v !== i)) return null
+      const C = x.shape[r - 1]
+      const N = x.shape.slice(0, r - 1).reduce((p, q) => p * q, 1)
+      if (N === 0) return null
+      const out = backend.makeOutput(a.keepDims ? [...Array(r - 1).fill(1), C] : [C], 'float32')
+      run(ptr(x), ptr(out), N, C)
+      return out
+    })
+  columnReduce('Sum', (x, out, N, C) => k.column_sum(x, out, N, C))
+  columnReduce('Mean', (x, out, N, C) => k.column_mean(x, out, N, C))
 
   // Identity (used to save tensors for gradients) copies on wasm; share the data by reference count instead,
   // as the cpu backend and wasm's own Reshape do (tensors are immutable; variables swap data, never write it).
@@ -180,9 +188,9 @@ export function registerNativeTrainingKernels(backendName = 'wasm'): boolean {
   })
 
   // The lab's own kernels (no backend kernel to fall back to).
-  const own = (kernelName: string, run: (inputs: tf.NamedTensorInfoMap) => tf.TensorInfo | tf.TensorInfo[]): void => {
+  const own = (kernelName: string, run: (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => tf.TensorInfo | tf.TensorInfo[]): void => {
     if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName)
-    tf.registerKernel({ kernelName, backendName, kernelFunc: (({ inputs }: KernelArgs) => run(inputs)) as unknown as tf.KernelFunc })
+    tf.registerKernel({ kernelName, backendName, kernelFunc: (({ inputs, attrs }: KernelArgs) => run(inputs, attrs ?? {})) as unknown as tf.KernelFunc })
   }
   // The gradient of forward.ts's LabRelu6: dy where 0 < x < 6 (one pass instead of four element-wise ops).
   own(LAB_RELU6_GRAD, (inputs) => {
@@ -200,6 +208,28 @@ export function registerNativeTrainingKernels(backendName = 'wasm'): boolean {
     const sum = backend.makeOutput([C], 'float32')
     k.relu6_grad_column_sum(ptr(dy), ptr(y), ptr(dx), ptr(sum), y.shape.reduce((p, q) => p * q, 1) / C, C)
     return [dx, sum]
+  })
+  // Batch norm in training mode (+ relu6) and its gradient, for the NAS supernet (supernet.ts): three passes forward
+  // and two backward, where tf.moments and autodiff took a dozen element-wise passes and a transpose per Mean.
+  const channels = (t: tf.TensorInfo): [number, number] => {
+    const C = t.shape[t.shape.length - 1]
+    return [t.shape.reduce((p, q) => p * q, 1) / C, C]
+  }
+  own(LAB_BATCH_NORM_TRAIN, (inputs, attrs) => {
+    const x = inputs.x as tf.TensorInfo, gamma = inputs.gamma as tf.TensorInfo, beta = inputs.beta as tf.TensorInfo
+    const [N, C] = channels(x)
+    const y = backend.makeOutput(x.shape, 'float32')
+    const mean = backend.makeOutput([C], 'float32'), variance = backend.makeOutput([C], 'float32'), invstd = backend.makeOutput([C], 'float32')
+    k.bn_train_forward(ptr(x), ptr(gamma), ptr(beta), ptr(y), ptr(mean), ptr(variance), ptr(invstd), N, C, Number(attrs.epsilon), attrs.relu6 ? 1 : 0)
+    return [y, mean, variance, invstd]
+  })
+  own(LAB_BATCH_NORM_TRAIN_GRAD, (inputs, attrs) => {
+    const dy = inputs.dy as tf.TensorInfo, x = inputs.x as tf.TensorInfo
+    const [N, C] = channels(x)
+    const dx = backend.makeOutput(x.shape, 'float32'), dgamma = backend.makeOutput([C], 'float32'), dbeta = backend.makeOutput([C], 'float32')
+    const t = (name: string): number => ptr(inputs[name] as tf.TensorInfo)
+    k.bn_train_backward(ptr(dy), ptr(x), t('y'), t('mean'), t('invstd'), t('gamma'), ptr(dx), ptr(dgamma), ptr(dbeta), N, C, attrs.relu6 ? 1 : 0)
+    return [dx, dgamma, dbeta]
   })
   registerLabRelu6(backendName)
 
