@@ -427,13 +427,14 @@ export class ParallelTrainer {
   }
 
   /** Mean softmax cross-entropy and accuracy over the given images (split across workers, chunks of `chunk`). */
-  async evaluate(xs: Float32Array, labels: ArrayLike<number>, chunk = 256): Promise<EvaluationResult> {
+  /** `context` reaches the loss's logits() as StepContext.extra (e.g. the supernet path to evaluate). */
+  async evaluate(xs: Float32Array, labels: ArrayLike<number>, chunk = 256, context?: unknown): Promise<EvaluationResult> {
     this.usable()
     const n = this.load(xs, labels)
     if (n === 0) return { loss: NaN, accuracy: NaN, count: 0 }
     const shards = shardRanges(n, this.workerCount)
     const replies = await Promise.all(
-      shards.map(([start, end], i) => (end > start ? this.request(i, { type: 'eval', id: this.nextId++, start, end, chunk, seed: this.seed, reload: this.takeReload(i) }) : Promise.resolve(null)))
+      shards.map(([start, end], i) => (end > start ? this.request(i, { type: 'eval', id: this.nextId++, start, end, chunk, seed: this.seed, context, reload: this.takeReload(i) }) : Promise.resolve(null)))
     )
     let lossSum = 0
     let correct = 0

@@ -39,7 +39,7 @@ export type ToWorker =
    * weights changed since this worker was last told (or 'all'), to load into its variables before computing.
    */
   | { type: 'step'; id: number; n: number; chunk: number; step: number; seed: number; context?: unknown; update?: string[]; reload: string[] | 'all' }
-  | { type: 'eval'; id: number; start: number; end: number; chunk: number; seed: number; reload: string[] | 'all' }
+  | { type: 'eval'; id: number; start: number; end: number; chunk: number; seed: number; context?: unknown; reload: string[] | 'all' }
   | { type: 'close' }
 
 export interface WorkerMemory {

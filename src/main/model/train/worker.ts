@@ -126,7 +126,7 @@ async function main(): Promise<void> {
         const b = Math.min(m.end, a + m.chunk)
         const [l, c] = tf.tidy(() => {
           const { xs, ys } = batch(a, b)
-          const logits = loss.logits(xs, { step: -1, seed: m.seed })
+          const logits = loss.logits(xs, { step: -1, seed: m.seed, extra: m.context })
           const l = softmaxCrossEntropy(logits, ys)
           const c = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.cast(ys, 'int32')), 'int32'))
           return [l.dataSync()[0], c.dataSync()[0]]
