@@ -8,7 +8,7 @@ import { LabError } from '../../shared/errors'
 import { loadDataset } from '../data/registry'
 import { makeSplits, type Splits } from '../data/splits'
 import type { JobContext, JobRunner } from '../jobs/runner'
-import { initTrainingEngine, trainingWorkers } from '../model/train/engine'
+import { initTrainingEngine, shardWorkers, trainingWorkers } from '../model/train/engine'
 import { getSpace, type Architecture, type SearchSpace } from '../model/space'
 import { candidateBenchmark, describeArchitecture, exportAndMeasure, type CandidateSink } from './derive'
 import { emptyHistory, historySaver, recordDerived, recordStep } from './history'
@@ -107,7 +107,7 @@ export const MIN_SHARD_IMAGES = 32
 
 /** Training workers for supernet weight steps: the cores available, but no shard below MIN_SHARD_IMAGES. */
 export function supernetWorkers(cores: number, batchSize: number): number {
-  return Math.max(1, Math.min(cores, Math.floor(batchSize / MIN_SHARD_IMAGES)))
+  return shardWorkers(cores, batchSize, MIN_SHARD_IMAGES)
 }
 
 export const runner: JobRunner<SearchJobParams, SearchCheckpoint, SearchResult> = {

@@ -12,7 +12,7 @@ import type { QuantizeEpisode, QuantizeLayerInfo, QuantizeRequest, QuantizeResul
 import { loadDataset } from '../data/registry'
 import { iterateBatches, makeSplits, type SplitView } from '../data/splits'
 import type { JobContext, JobRunner } from '../jobs/runner'
-import { initTrainingEngine, trainingWorkers } from '../model/train/engine'
+import { initTrainingEngine, shardWorkers, trainingWorkers } from '../model/train/engine'
 import { ParallelTrainer } from '../model/train/parallel'
 import { initWeights, networkFromJson, weightsFromJson, weightsToJson, type Network, type Weights, type WeightsJson } from '../model/ir'
 import { buildNetwork, getSpace, parseArchitecture } from '../model/space'
@@ -87,6 +87,10 @@ function spaceOf(name: QuantizeRequest['space']): PrecisionSpace {
   return name === 'linear' ? HAQ_LINEAR_SPACE : name === 'kmeans' ? HAQ_KMEANS_SPACE : DEPLOY_SPACE
 }
 
+/** The float model's batch, and the fewest images a worker's shard may hold (below it, fixed costs outweigh a core). */
+const FLOAT_BATCH = 32
+const MIN_FLOAT_SHARD = 16
+
 /**
  * Quick float training of a small-space network with Adam (no batch norm in this IR; SGD barely moves it), data-parallel
  * over every core with the training engine's ParallelTrainer: each worker thread takes a shard of the batch, the
@@ -98,7 +102,7 @@ async function trainFloat(
   opts: { epochs: number; seed: number; signal: AbortSignal; workers?: number; log: (line: string) => void },
   onStep: (done: number, total: number, loss: number) => void
 ): Promise<{ weights: Weights; workers: number }> {
-  const batchSize = 32
+  const batchSize = FLOAT_BATCH
   const inShape = net.input.shape
   const per = inShape.reduce((a, b) => a * b, 1)
   const rng = createRng(opts.seed + 104729)
@@ -238,7 +242,7 @@ export const runner: JobRunner<QuantizeJobParams, QuantizeCheckpoint, QuantizeJo
       }
       if (!weights) {
         const epochs = p.model.kind === 'small' ? p.model.trainEpochs : 2
-        const trained = await trainFloat(network, train, { epochs, seed: p.seed, signal: ctx.signal, workers: trainingWorkers(), log: (l) => ctx.log(l) }, (done, total, loss) =>
+        const trained = await trainFloat(network, train, { epochs, seed: p.seed, signal: ctx.signal, workers: shardWorkers(trainingWorkers(), FLOAT_BATCH, MIN_FLOAT_SHARD), log: (l) => ctx.log(l) }, (done, total, loss) =>
           ctx.reportProgress({ fraction: 0.02 + 0.13 * (done / total), stage: `Training the float model (Adam, no batch norm, data-parallel): step ${done} of ${total}, loss ${loss.toFixed(3)}` })
         )
         weights = trained.weights

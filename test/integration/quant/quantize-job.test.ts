@@ -9,6 +9,7 @@ import { QuantizeRequestSchema, type QuantizeRequestInput } from '../../../src/s
 import { runTfliteOnHost } from '../../../src/main/devices/host/runtime'
 import { VirtualPhone } from '../../../src/main/devices/virtual/phone'
 import { createLab, type Lab } from '../../../src/main/lab'
+import { shardWorkers } from '../../../src/main/model/train/engine'
 import { startPrivateAdbServer, type PrivateAdbServer } from '../helpers/adb-server'
 
 let adb: PrivateAdbServer
@@ -78,9 +79,10 @@ it('searches under a size budget, stores measured baselines and a measured best 
 
   const report = await lab.handlers['quantize.episodes']({ runId: job.runId as string })
   expect(report.episodes.map((e) => e.episode)).toEqual([0, 1, 2, 3])
-  // The float model trained data-parallel, one worker thread per core.
-  expect(report.trainingEngine).toEqual({ backend: 'wasm', nativeKernels: true, workers: os.cpus().length })
-  expect(report.notes.join(' ')).toMatch(new RegExp(`on ${os.cpus().length} worker thread`))
+  // The float model trained data-parallel: one worker per core, shards of at least 16 of its 32 images.
+  const workers = shardWorkers(os.cpus().length, 32, 16)
+  expect(report.trainingEngine).toEqual({ backend: 'wasm', nativeKernels: true, workers })
+  expect(report.notes.join(' ')).toMatch(new RegExp(`on ${workers} worker thread`))
   expect(report.layers.length).toBeGreaterThan(10)
   for (const e of report.episodes) {
     expect(e.precisions).toHaveLength(report.layers.length)

@@ -36,3 +36,14 @@ describe('training worker count', () => {
     expect(() => trainingWorkers({ PROXYLESS_LAB_TRAIN_WORKERS: 'two' })).toThrow(/PROXYLESS_LAB_TRAIN_WORKERS="two"/)
   })
 })
+
+describe('shard workers', () => {
+  it('uses the cores but keeps every shard at least minShard images', async () => {
+    const { shardWorkers } = await import('../../../src/main/model/train/engine')
+    expect(shardWorkers(16, 32, 16)).toBe(2)
+    expect(shardWorkers(2, 32, 16)).toBe(2)
+    expect(shardWorkers(16, 256, 16)).toBe(16)
+    expect(shardWorkers(8, 8, 16)).toBe(1)
+    expect(shardWorkers(1, 256, 16)).toBe(1)
+  })
+})

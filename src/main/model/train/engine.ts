@@ -67,3 +67,12 @@ export function trainingWorkers(env: NodeJS.ProcessEnv = process.env): number {
   }
   return n
 }
+
+/**
+ * Workers for data-parallel steps of `batchSize` images: the cores available (trainingWorkers()), but no shard below
+ * `minShard` images. Smaller shards cost more in fixed per-step work (and memory: each worker holds a replica and
+ * its own wasm heap) than they save, and batch-norm statistics need enough images per shard.
+ */
+export function shardWorkers(cores: number, batchSize: number, minShard: number): number {
+  return Math.max(1, Math.min(cores, Math.floor(batchSize / Math.max(1, minShard))))
+}
