@@ -89,7 +89,7 @@ export const SearchRequestSchema = z
       { op: 'k5e6', widthMult: 1 }
     ]),
     precisions: z.array(z.enum(['fp32', 'int8'])).min(1).default(['fp32', 'int8']),
-    /** Test images the int8 accuracy is simulated on (bit-exact int8 arithmetic; slow, so fewer). */
+    /** Test images the int8 file's accuracy is measured on (run in the host's TFLite runtime). */
     int8EvalImages: z.number().int().min(0).max(10_000).default(300),
     benchmark: BenchmarkSettingsSchema.default(BenchmarkSettingsSchema.parse({ runs: 20, warmupRuns: 3, minSecs: 1 })),
     name: z.string().max(200).optional(),
@@ -120,7 +120,7 @@ export interface CandidateInfo {
   name: string
   architecture: CandidateArchitecture
   precision: 'fp32' | 'int8'
-  /** Test accuracy (0..1) of this precision (int8: simulated on `int8EvalImages` test images). */
+  /** Test accuracy (0..1) of this precision (int8: the int8 file run in the host's TFLite runtime on `int8EvalImages` test images). */
   accuracy: number | null
   sizeBytes: number
   macs: number
