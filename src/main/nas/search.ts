@@ -2,13 +2,12 @@
 // then every training step resamples the binary gates from p and takes an SGD step on the weights (train split), and
 // every k steps (5) resamples the gates and takes an Adam step on α (validation split) against CE and the latency loss.
 // The derived network is argmax p per block. State (weights, α, optimizers, random source) is saved per epoch.
-import * as fs from 'fs'
-import * as path from 'path'
 import * as tf from '@tensorflow/tfjs'
 import { LabError } from '../../shared/errors'
 import { iterateBatches, type Batch, type SplitView } from '../data/splits'
 import { weightsFromJson, weightsToJson, type Weights, type WeightsJson } from '../model/ir'
 import { ParallelTrainer } from '../model/train/parallel'
+import { besideBundle } from '../paths'
 import { AlphaAdam, alphaGradFromGates, initAlpha, rescaleTwoPath, sampleGates, sampleIndex, softmax, type GateMode } from './gates'
 import { combineAlphaGrad, expectedCost, expectedCostGrad, latencyLoss, type CostTable, type LatencyLossSettings } from './latency-loss'
 import { SavableRng } from './random'
@@ -18,9 +17,8 @@ import { statKeys, type SupernetLossOptions, type SupernetStepContext } from './
 
 /** The supernet loss module for training workers: the bundled .js beside the bundle (or its chunks), else the source. */
 function supernetLossModule(): string {
-  const candidates = [path.join(__dirname, 'supernet-loss.js'), path.join(__dirname, '..', 'supernet-loss.js'), path.join(__dirname, 'supernet-loss.ts')]
-  const found = candidates.find((f) => fs.existsSync(f))
-  if (!found) throw new LabError('internal', `The supernet's training module was not found (looked in ${candidates.join(', ')}).`)
+  const found = besideBundle(__dirname, 'supernet-loss.js') ?? besideBundle(__dirname, 'supernet-loss.ts')
+  if (!found) throw new LabError('internal', `The supernet's training module (supernet-loss.js) was not found next to ${__dirname}.`)
   return found
 }
 

@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { besideBundle } from '../../paths'
 import { Worker } from 'node:worker_threads'
 import type { LatencyStats, MemoryFootprint, OpTiming } from '../../../shared/contract/measure'
 import { LabError } from '../../../shared/errors'
@@ -87,8 +88,8 @@ function resolveWasmFiles(): WorkerInit {
 
 /** The worker entry: the compiled .js next to this file (bundled app) first, else the .ts source through tsx. */
 function workerEntry(): { file: string; execArgv: string[] } {
-  const js = join(__dirname, 'tflite-worker.js')
-  if (existsSync(js)) return { file: js, execArgv: [] }
+  const js = besideBundle(__dirname, 'tflite-worker.js')
+  if (js) return { file: js, execArgv: [] }
   const ts = join(__dirname, 'tflite-worker.ts')
   if (existsSync(ts)) return { file: ts, execArgv: ['--require', 'tsx/cjs'] } // '--import tsx' does not reach a worker's .ts entry on Node 20
   throw new LabError('internal', `The host runtime worker (tflite-worker.js) was not found next to ${__dirname}.`)

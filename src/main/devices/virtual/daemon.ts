@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { besideBundle } from '../../paths'
 import { LabError } from '../../../shared/errors'
 
 export interface VirtualPhoneDaemonOptions {
@@ -66,8 +67,8 @@ function isAlive(pid: number): boolean {
 
 /** The entry script: compiled .js next to this file (bundled app), else the .ts source through tsx. */
 function entryCommand(): { file: string; execArgv: string[] } {
-  const js = path.join(__dirname, 'daemon-entry.js')
-  if (fs.existsSync(js)) return { file: js, execArgv: [] }
+  const js = besideBundle(__dirname, 'daemon-entry.js')
+  if (js) return { file: js, execArgv: [] }
   return { file: path.join(__dirname, 'daemon-entry.ts'), execArgv: ['--import', 'tsx'] }
 }
 
@@ -102,7 +103,8 @@ export async function startVirtualPhoneDaemon(opts: VirtualPhoneDaemonOptions = 
   const child = spawn(process.execPath, [...entry.execArgv, entry.file, JSON.stringify(config)], {
     detached: true,
     stdio: ['ignore', log, log],
-    cwd: path.resolve(__dirname, '..', '..', '..', '..'),
+    // From source: the project root, where tsx resolves. Bundled: the bundle's folder (the project root may not exist).
+    cwd: entry.execArgv.length > 0 ? path.resolve(__dirname, '..', '..', '..', '..') : path.dirname(entry.file),
     // Inside Electron, process.execPath is the app: make it behave as plain Node for the daemon.
     env: process.versions.electron ? { ...process.env, ELECTRON_RUN_AS_NODE: '1' } : process.env
   })

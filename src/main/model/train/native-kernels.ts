@@ -46,7 +46,7 @@ export function nativeWasmPath(): string {
   const candidates = [
     path.join(__dirname, '..', '..', '..', '..', 'native', WASM_FILE),
     path.join(__dirname, WASM_FILE),
-    path.join(__dirname, '..', WASM_FILE), // the bundle's shared chunks sit one folder below the entry files
+    path.join(__dirname, '..', WASM_FILE), // the bundle's shared chunks sit one folder below the entry files (see besideBundle)
     path.join(__dirname, 'native', WASM_FILE),
     path.join(process.cwd(), 'native', WASM_FILE)
   ]

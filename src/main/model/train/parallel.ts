@@ -9,9 +9,9 @@
 // Extension point: `loss: { module, options }` names a module exporting `createTrainingLoss` (see loss.ts).
 // The NAS supernet reuses all of this by giving its supernet parameters as `weights` and a module whose
 // forward samples paths from StepContext.seed.
-import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
+import { besideBundle } from '../../paths'
 import { Worker } from 'worker_threads'
 import { LabError } from '../../../shared/errors'
 import type { TrainingBackend } from '../backend'
@@ -81,8 +81,8 @@ interface Pending {
 
 /** The worker script: a bundled train-worker.js beside this file, else the TS source through tsx's CJS hooks. */
 function workerScript(): { file: string; execArgv: string[] } {
-  const js = path.join(__dirname, 'train-worker.js')
-  if (fs.existsSync(js)) return { file: js, execArgv: [] }
+  const js = besideBundle(__dirname, 'train-worker.js')
+  if (js) return { file: js, execArgv: [] }
   return { file: path.join(__dirname, 'worker.ts'), execArgv: ['--require', 'tsx/cjs'] }
 }
 
