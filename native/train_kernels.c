@@ -9,6 +9,12 @@
 static inline int clamp_lo(int v, int lo) { return v < lo ? lo : v; }
 static inline int clamp_hi(int v, int hi) { return v > hi ? hi : v; }
 
+// g where 0 < y < 6, else 0 (the relu6 gradient mask; y = the relu6 output or its pre-activation), 4 lanes.
+static inline v128_t relu6_mask(v128_t g, v128_t y) {
+  return wasm_v128_and(g, wasm_v128_and(wasm_f32x4_gt(y, wasm_f32x4_splat(0.f)), wasm_f32x4_lt(y, wasm_f32x4_splat(6.f))));
+}
+static inline float relu6_mask1(float g, float y) { return (y > 0.f && y < 6.f) ? g : 0.f; }
+
 // One past the last output column j whose input column j*sw + q - pl is inside [0, W). When the tap lies right of
 // every input column (a kernel wider than the map: a 7x7 on a 2x2 map), there is none: C's division truncates
 // towards zero, so (W - 1 - q + pl) / sw + 1 would wrongly give 1 there and read or write a pixel past the row.
@@ -253,34 +259,26 @@ void conv_backprop_filter(const float *x, const float *dy, float *dw, int B, int
 // relu6 gradient: dx = dy where 0 < x < 6, else 0.
 EXPORT("relu6_grad")
 void relu6_grad(const float *dy, const float *x, float *dx, int n) {
-  v128_t zero4 = wasm_f32x4_splat(0.f), six = wasm_f32x4_splat(6.f);
   int i = 0;
-  for (; i + 4 <= n; i += 4) {
-    v128_t xv = wasm_v128_load(x + i);
-    v128_t m = wasm_v128_and(wasm_f32x4_gt(xv, zero4), wasm_f32x4_lt(xv, six));
-    wasm_v128_store(dx + i, wasm_v128_and(m, wasm_v128_load(dy + i)));
-  }
-  for (; i < n; i++) dx[i] = (x[i] > 0.f && x[i] < 6.f) ? dy[i] : 0.f;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dx + i, relu6_mask(wasm_v128_load(dy + i), wasm_v128_load(x + i)));
+  for (; i < n; i++) dx[i] = relu6_mask1(dy[i], x[i]);
 }
 
 // relu6 gradient and the bias gradient in one pass over [N, C]: dx = dy where 0 < y < 6 (y = the layer's
 // relu6 output, which is strictly inside (0, 6) exactly where its pre-activation is), sum[c] = sum over n of dx.
 EXPORT("relu6_grad_column_sum")
 void relu6_grad_column_sum(const float *dy, const float *y, float *dx, float *sum, int N, int C) {
-  v128_t zero4 = wasm_f32x4_splat(0.f), six = wasm_f32x4_splat(6.f);
   zero(sum, C);
   for (int n = 0; n < N; n++) {
     const long o = (long)n * C;
     int c = 0;
     for (; c + 4 <= C; c += 4) {
-      v128_t yv = wasm_v128_load(y + o + c);
-      v128_t m = wasm_v128_and(wasm_f32x4_gt(yv, zero4), wasm_f32x4_lt(yv, six));
-      v128_t g = wasm_v128_and(m, wasm_v128_load(dy + o + c));
+      v128_t g = relu6_mask(wasm_v128_load(dy + o + c), wasm_v128_load(y + o + c));
       wasm_v128_store(dx + o + c, g);
       wasm_v128_store(sum + c, wasm_f32x4_add(wasm_v128_load(sum + c), g));
     }
     for (; c < C; c++) {
-      const float g = (y[o + c] > 0.f && y[o + c] < 6.f) ? dy[o + c] : 0.f;
+      const float g = relu6_mask1(dy[o + c], y[o + c]);
       dx[o + c] = g;
       sum[c] += g;
     }
@@ -338,7 +336,6 @@ void bn_train_forward(const float *x, const float *gamma, const float *beta, flo
 EXPORT("bn_train_backward")
 void bn_train_backward(const float *dy, const float *x, const float *y, const float *mean, const float *invstd, const float *gamma,
                        float *dx, float *dgamma, float *dbeta, int N, int C, int relu6) {
-  const v128_t lo = wasm_f32x4_splat(0.f), hi = wasm_f32x4_splat(6.f);
   zero(dgamma, C);
   zero(dbeta, C);
   for (int n = 0; n < N; n++) {
@@ -346,17 +343,13 @@ void bn_train_backward(const float *dy, const float *x, const float *y, const fl
     int c = 0;
     for (; c + 4 <= C; c += 4) {
       v128_t g = wasm_v128_load(dy + o + c);
-      if (relu6) {
-        v128_t yv = wasm_v128_load(y + o + c);
-        g = wasm_v128_and(g, wasm_v128_and(wasm_f32x4_gt(yv, lo), wasm_f32x4_lt(yv, hi)));
-      }
+      if (relu6) g = relu6_mask(g, wasm_v128_load(y + o + c));
       v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + o + c), wasm_v128_load(mean + c)), wasm_v128_load(invstd + c));
       wasm_v128_store(dbeta + c, wasm_f32x4_add(wasm_v128_load(dbeta + c), g));
       wasm_v128_store(dgamma + c, wasm_f32x4_add(wasm_v128_load(dgamma + c), wasm_f32x4_mul(g, xh)));
     }
     for (; c < C; c++) {
-      float g = dy[o + c];
-      if (relu6 && !(y[o + c] > 0.f && y[o + c] < 6.f)) g = 0.f;
+      const float g = relu6 ? relu6_mask1(dy[o + c], y[o + c]) : dy[o + c];
       float xh = (x[o + c] - mean[c]) * invstd[c];
       dbeta[c] += g;
       dgamma[c] += g * xh;
@@ -369,10 +362,7 @@ void bn_train_backward(const float *dy, const float *x, const float *y, const fl
     int c = 0;
     for (; c + 4 <= C; c += 4) {
       v128_t g = wasm_v128_load(dy + o + c);
-      if (relu6) {
-        v128_t yv = wasm_v128_load(y + o + c);
-        g = wasm_v128_and(g, wasm_v128_and(wasm_f32x4_gt(yv, lo), wasm_f32x4_lt(yv, hi)));
-      }
+      if (relu6) g = relu6_mask(g, wasm_v128_load(y + o + c));
       v128_t is = wasm_v128_load(invstd + c);
       v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + o + c), wasm_v128_load(mean + c)), is);
       v128_t k = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(gamma + c), is), invN);
@@ -380,8 +370,7 @@ void bn_train_backward(const float *dy, const float *x, const float *y, const fl
       wasm_v128_store(dx + o + c, wasm_f32x4_mul(k, t));
     }
     for (; c < C; c++) {
-      float g = dy[o + c];
-      if (relu6 && !(y[o + c] > 0.f && y[o + c] < 6.f)) g = 0.f;
+      const float g = relu6 ? relu6_mask1(dy[o + c], y[o + c]) : dy[o + c];
       float xh = (x[o + c] - mean[c]) * invstd[c];
       dx[o + c] = gamma[c] * invstd[c] / fN * (fN * g - dbeta[c] - xh * dgamma[c]);
     }

@@ -191,9 +191,11 @@ export class ProxylessSearch {
     return { ce, correct: this.trainer.lastCorrect ?? 0 }
   }
 
+  private units: Map<string, ConvUnit> | null = null
+
   private unitByKey(key: string): ConvUnit {
-    const all = [this.net.stem, ...this.net.first, ...this.net.blocks.flatMap((b) => b.units.flat()), this.net.head]
-    const u = all.find((x) => x.key === key)
+    this.units ??= new Map([this.net.stem, ...this.net.first, ...this.net.blocks.flatMap((b) => b.units.flat()), this.net.head].map((u) => [u.key, u]))
+    const u = this.units.get(key)
     if (!u) throw new LabError('internal', `The supernet has no unit "${key}".`)
     return u
   }

@@ -416,7 +416,7 @@ export class ParallelTrainer {
     const flat = parts.map((part) => {
       const a = new Float32Array(this.paramCount)
       for (const [k, v] of part) {
-        const s = this.slots.find((x) => x.key === k)
+        const s = this.slotByKey.get(k)
         if (!s) throw new LabError('bad_request', `Saved optimizer state has "${k}", which is not a parameter of this trainer.`, 'optimizer')
         if (v.length !== s.size) throw new LabError('bad_request', `Saved optimizer state of "${k}" has ${v.length} values; the parameter has ${s.size}.`, 'optimizer')
         a.set(v, s.offset)
@@ -456,7 +456,7 @@ export class ParallelTrainer {
   setWeights(values: Weights): void {
     this.usable()
     for (const [k, v] of values) {
-      const s = this.slots.find((x) => x.key === k)
+      const s = this.slotByKey.get(k)
       if (!s) throw new LabError('bad_request', `"${k}" is not a parameter of this trainer.`, 'weights')
       if (v.length !== s.size) throw new LabError('bad_request', `"${k}" has ${s.size} values; got ${v.length}.`, 'weights')
     }
